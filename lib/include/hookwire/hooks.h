@@ -1,0 +1,85 @@
+// Hooks, modelled on libcontainer/configs (config.go): HookName, Hook, Command,
+// CommandHook and Hooks. Command hooks run through Boost.Process, without a shell.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hookwire/state.h>
+
+namespace hookwire {
+
+/// The OCI lifecycle stages, in the order runc runs them.
+enum class HookName { Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop };
+
+/// The OCI / JSON name: "prestart", "createRuntime", ...
+std::string_view to_string(HookName name);
+/// The kebab-case name used for binaries: "prestart", "create-runtime", ...
+std::string_view kebab_name(HookName name);
+/// Accepts both the OCI name and the kebab-case one; nullopt otherwise.
+std::optional<HookName> hook_name_from(std::string_view text);
+/// Every stage, in lifecycle order.
+const std::array<HookName, 6>& HookNames();
+
+/// Something run at a stage with the container's State.
+class Hook {
+ public:
+  virtual ~Hook() = default;
+  /// Runs the hook. Throws Error::system with a runc-style message on failure.
+  virtual void run(const State& state) const = 0;
+};
+
+/// An external program: libcontainer's Command. `timeout` is what Go's
+/// *time.Duration holds (nanoseconds); nullopt (JSON null) or zero means none.
+struct Command {
+  std::string path;
+  std::vector<std::string> args;  // argv; empty means {path}
+  std::vector<std::string> env;   // KEY=VALUE; empty means inherit
+  std::string dir;                // working directory; empty means inherit
+  std::optional<std::chrono::nanoseconds> timeout;
+
+  /// The most of stdout and of stderr kept for error messages.
+  static constexpr std::size_t kMaxCapture = 64 * 1024;
+
+  /// Starts the program with the State JSON (state.raw when set) on stdin, waits
+  /// for it within `timeout`, and throws on failure:
+  ///   "error running hook: exit status 3, stdout: ..., stderr: ..."
+  ///   "hook ran past specified timeout of 1.0s"
+  /// On timeout the hook's whole process group is killed.
+  void run(const State& state) const;
+
+  bool operator==(const Command&) const = default;
+};
+
+/// A Hook that runs a Command.
+class CommandHook : public Hook {
+ public:
+  explicit CommandHook(Command command) : command_(std::move(command)) {}
+  void run(const State& state) const override { command_.run(state); }
+  const Command& command() const { return command_; }
+
+ private:
+  Command command_;
+};
+
+/// The hooks of a config, by stage. Serialized under the key "Hooks".
+class Hooks {
+ public:
+  void add(HookName name, std::shared_ptr<const Hook> hook);
+  const std::vector<std::shared_ptr<const Hook>>& at(HookName name) const;
+  bool empty() const;
+
+  /// Runs the hooks of `name` in order, stopping at the first failure:
+  ///   "error running createRuntime hook #1: error running hook: ..."
+  void run(HookName name, const State& state) const;
+
+ private:
+  std::map<HookName, std::vector<std::shared_ptr<const Hook>>> by_name_;
+};
+
+}  // namespace hookwire

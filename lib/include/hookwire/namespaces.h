@@ -1,0 +1,117 @@
+// Linux namespaces, modelled on libcontainer/configs (namespaces_linux.go).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace hookwire {
+
+/// The namespace kinds; JSON spells them as here ("NEWNET", ...).
+enum class NamespaceType { NEWNET, NEWPID, NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWCGROUP, NEWTIME };
+
+/// The JSON name of `type` ("NEWNET").
+std::string_view to_string(NamespaceType type);
+/// The type named `text`, or nullopt.
+std::optional<NamespaceType> namespace_type_from(std::string_view text);
+
+/// The /proc/self/ns file name of `type`: NEWNET -> "net", NEWNS -> "mnt", ...
+std::string_view NsName(NamespaceType type);
+/// Every namespace type, in declaration order.
+const std::array<NamespaceType, 8>& NamespaceTypes();
+/// Whether /proc/self/ns/<NsName(type)> exists. Answers are cached, thread-safely.
+bool IsNamespaceSupported(NamespaceType type);
+/// The CLONE_NEW* flag of `type`.
+unsigned long CloneFlag(NamespaceType type);
+
+/// One namespace of a config: a type, and a path to join (empty: create a new one).
+struct Namespace {
+  NamespaceType type = NamespaceType::NEWNET;
+  std::string path;
+
+  bool operator==(const Namespace&) const = default;
+};
+
+/// A config's list of namespaces, with libcontainer's operations.
+class Namespaces {
+ public:
+  Namespaces() = default;
+  explicit Namespaces(std::vector<Namespace> list) : list_(std::move(list)) {}
+
+  /// Adds `type` with `path`, or replaces the path when `type` is already present.
+  void Add(NamespaceType type, std::string path);
+  /// Removes `type`; false when it was not present.
+  bool Remove(NamespaceType type);
+  bool Contains(NamespaceType type) const;
+  /// The path of `type`; empty when absent or when it has no path.
+  std::string PathOf(NamespaceType type) const;
+  /// The CLONE_NEW* bits for the namespaces to create: those without a path.
+  unsigned long CloneFlags() const;
+
+  const std::vector<Namespace>& list() const { return list_; }
+  bool empty() const { return list_.empty(); }
+  bool operator==(const Namespaces&) const = default;
+
+ private:
+  std::vector<Namespace> list_;
+};
+
+/// A namespace's identity: the device and inode of its nsfs file.
+struct NsId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const NsId&) const = default;
+};
+
+/// The identity of the namespace open at `fd`. Throws Error::system.
+NsId ns_id_of_fd(int fd);
+/// The identity of the namespace at `path`, or nullopt when it does not exist.
+std::optional<NsId> ns_id_of_path(const std::string& path);
+/// The identity of the calling thread's network namespace.
+NsId current_netns_id();
+
+/// An open namespace file (a network namespace, in practice). Owns the fd.
+class NsHandle {
+ public:
+  /// Opens `path` (e.g. /proc/42/ns/net). Throws Error::system naming the path.
+  static NsHandle open(const std::string& path);
+  /// The calling thread's network namespace.
+  static NsHandle current_net();
+
+  NsHandle(NsHandle&& other) noexcept;
+  NsHandle& operator=(NsHandle&& other) noexcept;
+  NsHandle(const NsHandle&) = delete;
+  NsHandle& operator=(const NsHandle&) = delete;
+  ~NsHandle();
+
+  int fd() const { return fd_; }
+  const NsId& id() const { return id_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  NsHandle(int fd, std::string path);
+  int fd_ = -1;
+  NsId id_;
+  std::string path_;
+};
+
+/// Enters a network namespace with setns(2) for the guard's lifetime, then returns
+/// the thread to the namespace it came from. If it cannot return, the process
+/// aborts: running on in the wrong namespace is never safe.
+class NetnsGuard {
+ public:
+  /// Enters the namespace open at `target_fd`. Throws Error::system on failure
+  /// (and then the thread has not moved).
+  explicit NetnsGuard(int target_fd);
+  ~NetnsGuard();
+  NetnsGuard(const NetnsGuard&) = delete;
+  NetnsGuard& operator=(const NetnsGuard&) = delete;
+
+ private:
+  int original_fd_ = -1;
+};
+
+}  // namespace hookwire

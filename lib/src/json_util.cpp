@@ -1,0 +1,85 @@
+#include "json_util.h"
+
+#include <hookwire/error.h>
+
+#include <cstdio>
+#include <set>
+#include <vector>
+
+namespace hookwire {
+
+namespace {
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the reader
+// wants only what follows.
+std::string strip_exception_prefix(const std::string& message) {
+  if (!message.empty() && message[0] == '[') {
+    auto end = message.find("] ");
+    if (end != std::string::npos) return message.substr(end + 2);
+  }
+  return message;
+}
+
+}  // namespace
+
+nlohmann::json parse_json_strict(std::string_view text, std::string_view what) {
+  std::vector<std::set<std::string>> keys_by_depth;
+  std::string prefix(what);
+  auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (depth > kMaxJsonDepth)
+      throw Error::input(prefix + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    switch (event) {
+      case Event::object_start:
+        keys_by_depth.emplace_back();
+        break;
+      case Event::object_end:
+        if (!keys_by_depth.empty()) keys_by_depth.pop_back();
+        break;
+      case Event::key:
+        if (!keys_by_depth.empty() && !keys_by_depth.back().insert(parsed.get<std::string>()).second)
+          throw Error::input(prefix + ": duplicate key " + quote_for_message(parsed.get<std::string>()));
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), callback);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::input(prefix + ": not valid JSON: " + strip_exception_prefix(e.what()));
+  }
+}
+
+std::string json_type_name(const nlohmann::json& value) {
+  if (value.is_number_float()) return "a fraction";
+  if (value.is_number()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_null()) return "null";
+  if (value.is_array()) return "an array";
+  if (value.is_object()) return "an object";
+  return value.type_name();
+}
+
+std::string quote_for_message(std::string_view text, std::size_t max) {
+  std::string out = "\"";
+  std::size_t n = 0;
+  for (unsigned char c : text) {
+    if (n++ == max) {
+      out += "...";
+      break;
+    }
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace hookwire

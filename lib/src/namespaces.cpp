@@ -1,0 +1,191 @@
+#include <hookwire/namespaces.h>
+
+#include <hookwire/error.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+struct TypeInfo {
+  NamespaceType type;
+  std::string_view json;
+  std::string_view ns_name;
+  unsigned long clone_flag;
+};
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+constexpr TypeInfo kTypes[] = {
+    {NamespaceType::NEWNET, "NEWNET", "net", CLONE_NEWNET},
+    {NamespaceType::NEWPID, "NEWPID", "pid", CLONE_NEWPID},
+    {NamespaceType::NEWNS, "NEWNS", "mnt", CLONE_NEWNS},
+    {NamespaceType::NEWUTS, "NEWUTS", "uts", CLONE_NEWUTS},
+    {NamespaceType::NEWIPC, "NEWIPC", "ipc", CLONE_NEWIPC},
+    {NamespaceType::NEWUSER, "NEWUSER", "user", CLONE_NEWUSER},
+    {NamespaceType::NEWCGROUP, "NEWCGROUP", "cgroup", CLONE_NEWCGROUP},
+    {NamespaceType::NEWTIME, "NEWTIME", "time", CLONE_NEWTIME},
+};
+
+const TypeInfo& info(NamespaceType type) {
+  return kTypes[static_cast<std::size_t>(type)];
+}
+
+}  // namespace
+
+std::string_view to_string(NamespaceType type) { return info(type).json; }
+
+std::optional<NamespaceType> namespace_type_from(std::string_view text) {
+  for (const auto& t : kTypes)
+    if (t.json == text) return t.type;
+  return std::nullopt;
+}
+
+std::string_view NsName(NamespaceType type) { return info(type).ns_name; }
+
+const std::array<NamespaceType, 8>& NamespaceTypes() {
+  static constexpr std::array<NamespaceType, 8> all = {
+      NamespaceType::NEWNET, NamespaceType::NEWPID,  NamespaceType::NEWNS,     NamespaceType::NEWUTS,
+      NamespaceType::NEWIPC, NamespaceType::NEWUSER, NamespaceType::NEWCGROUP, NamespaceType::NEWTIME};
+  return all;
+}
+
+bool IsNamespaceSupported(NamespaceType type) {
+  // 0 = not asked yet, 1 = no, 2 = yes. Racing first callers compute the same answer.
+  static std::atomic<int> cache[8];
+  auto& slot = cache[static_cast<std::size_t>(type)];
+  int known = slot.load(std::memory_order_acquire);
+  if (known == 0) {
+    std::string path = "/proc/self/ns/" + std::string(NsName(type));
+    known = access(path.c_str(), F_OK) == 0 ? 2 : 1;
+    slot.store(known, std::memory_order_release);
+  }
+  return known == 2;
+}
+
+unsigned long CloneFlag(NamespaceType type) { return info(type).clone_flag; }
+
+void Namespaces::Add(NamespaceType type, std::string path) {
+  for (auto& ns : list_) {
+    if (ns.type == type) {
+      ns.path = std::move(path);
+      return;
+    }
+  }
+  list_.push_back({type, std::move(path)});
+}
+
+bool Namespaces::Remove(NamespaceType type) {
+  for (auto it = list_.begin(); it != list_.end(); ++it) {
+    if (it->type == type) {
+      list_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Namespaces::Contains(NamespaceType type) const {
+  for (const auto& ns : list_)
+    if (ns.type == type) return true;
+  return false;
+}
+
+std::string Namespaces::PathOf(NamespaceType type) const {
+  for (const auto& ns : list_)
+    if (ns.type == type) return ns.path;
+  return {};
+}
+
+unsigned long Namespaces::CloneFlags() const {
+  unsigned long flags = 0;
+  for (const auto& ns : list_)
+    if (ns.path.empty()) flags |= CloneFlag(ns.type);
+  return flags;
+}
+
+NsId ns_id_of_fd(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw_errno("stat namespace fd " + std::to_string(fd));
+  return {st.st_dev, st.st_ino};
+}
+
+std::optional<NsId> ns_id_of_path(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return NsId{st.st_dev, st.st_ino};
+}
+
+NsId current_netns_id() {
+  auto id = ns_id_of_path("/proc/thread-self/ns/net");
+  if (!id) throw_errno("stat /proc/thread-self/ns/net");
+  return *id;
+}
+
+NsHandle::NsHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+  try {
+    id_ = ns_id_of_fd(fd_);
+  } catch (...) {
+    close(fd_);
+    throw;
+  }
+}
+
+NsHandle NsHandle::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_errno("open " + path);
+  return NsHandle(fd, path);
+}
+
+NsHandle NsHandle::current_net() { return open("/proc/thread-self/ns/net"); }
+
+NsHandle::NsHandle(NsHandle&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), id_(other.id_), path_(std::move(other.path_)) {}
+
+NsHandle& NsHandle::operator=(NsHandle&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    id_ = other.id_;
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+NsHandle::~NsHandle() {
+  if (fd_ >= 0) close(fd_);
+}
+
+NetnsGuard::NetnsGuard(int target_fd) {
+  original_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (original_fd_ < 0) throw_errno("open /proc/thread-self/ns/net");
+  if (setns(target_fd, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(original_fd_);
+    throw Error::system(err, "setns network namespace");
+  }
+}
+
+NetnsGuard::~NetnsGuard() {
+  if (setns(original_fd_, CLONE_NEWNET) != 0) {
+    // Carrying on in the container's namespace could rewire the wrong network.
+    std::fprintf(stderr, "hookwire: cannot return to the original network namespace: %s; aborting\n",
+                 std::strerror(errno));
+    std::abort();
+  }
+  close(original_fd_);
+}
+
+}  // namespace hookwire

@@ -1,0 +1,74 @@
+#include <doctest/doctest.h>
+
+#include <hookwire/namespaces.h>
+
+#include <sched.h>
+
+using hookwire::Namespaces;
+using hookwire::NamespaceType;
+using hookwire::NsName;
+
+TEST_SUITE("namespaces") {
+
+TEST_CASE("NsName maps every type to its /proc/self/ns file") {
+  CHECK(NsName(NamespaceType::NEWNET) == "net");
+  CHECK(NsName(NamespaceType::NEWNS) == "mnt");
+  CHECK(NsName(NamespaceType::NEWUTS) == "uts");
+  CHECK(NsName(NamespaceType::NEWIPC) == "ipc");
+  CHECK(NsName(NamespaceType::NEWPID) == "pid");
+  CHECK(NsName(NamespaceType::NEWUSER) == "user");
+  CHECK(NsName(NamespaceType::NEWCGROUP) == "cgroup");
+  CHECK(NsName(NamespaceType::NEWTIME) == "time");
+  CHECK(hookwire::NamespaceTypes().size() == 8);
+}
+
+TEST_CASE("JSON names round-trip") {
+  for (auto type : hookwire::NamespaceTypes()) {
+    CAPTURE(hookwire::to_string(type));
+    CHECK(hookwire::namespace_type_from(hookwire::to_string(type)) == type);
+  }
+  CHECK_FALSE(hookwire::namespace_type_from("NEWFOO"));
+}
+
+TEST_CASE("IsNamespaceSupported agrees with /proc/self/ns") {
+  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNET));
+  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNS));
+  // Asked twice, the cached answer is the same.
+  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNET));
+}
+
+TEST_CASE("CloneFlags has bits only for namespaces without a path") {
+  Namespaces ns;
+  ns.Add(NamespaceType::NEWNET, "");
+  ns.Add(NamespaceType::NEWPID, "");
+  ns.Add(NamespaceType::NEWUTS, "/proc/1/ns/uts");
+  CHECK(ns.CloneFlags() == (CLONE_NEWNET | CLONE_NEWPID));
+  SUBCASE("giving a path later removes the bit") {
+    ns.Add(NamespaceType::NEWNET, "/var/run/netns/x");
+    CHECK(ns.CloneFlags() == CLONE_NEWPID);
+    CHECK(ns.list().size() == 3);
+  }
+  SUBCASE("Remove drops the type and reports whether it was there") {
+    CHECK(ns.Remove(NamespaceType::NEWPID));
+    CHECK_FALSE(ns.Remove(NamespaceType::NEWPID));
+    CHECK(ns.CloneFlags() == CLONE_NEWNET);
+  }
+}
+
+TEST_CASE("Contains and PathOf") {
+  Namespaces ns;
+  CHECK_FALSE(ns.Contains(NamespaceType::NEWNET));
+  CHECK(ns.PathOf(NamespaceType::NEWNET).empty());
+  ns.Add(NamespaceType::NEWNET, "/proc/42/ns/net");
+  CHECK(ns.Contains(NamespaceType::NEWNET));
+  CHECK(ns.PathOf(NamespaceType::NEWNET) == "/proc/42/ns/net");
+  CHECK_FALSE(ns.Contains(NamespaceType::NEWUSER));
+}
+
+TEST_CASE("an NsHandle of the current netns has the current netns id") {
+  auto handle = hookwire::NsHandle::current_net();
+  CHECK(handle.fd() >= 0);
+  CHECK(handle.id() == hookwire::current_netns_id());
+}
+
+}  // TEST_SUITE
