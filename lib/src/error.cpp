@@ -20,6 +20,10 @@ Error Error::system(int err, std::string context, std::string detail) {
   return Error(Kind::system, err, std::move(message));
 }
 
+Error Error::failed(std::string message) {
+  return Error(Kind::system, EIO, std::move(message));
+}
+
 void throw_errno(std::string context) {
   throw Error::system(errno, std::move(context));
 }

@@ -17,6 +17,9 @@ class Error : public std::system_error {
   /// A failed system call or netlink request: what() is "context: strerror(err)",
   /// or "context: strerror(err) (detail)" when the kernel said more (extended ack).
   static Error system(int err, std::string context, std::string detail = {});
+  /// A failure whose message is already complete (a chained hook's runc-style
+  /// error, say). Exit 1 like any system error.
+  static Error failed(std::string message);
 
   Kind kind() const noexcept { return kind_; }
   /// 2 for input errors, 1 for system errors: the hooks' exit codes.
