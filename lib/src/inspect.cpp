@@ -1,1 +1,109 @@
-// placeholder: being written
+// Read-only dumps of the calling thread's netns. No privilege needed, and nothing
+// that pulls in NSS, so that a statically linked readiness gate can use it.
+#include <hookwire/inspect.h>
+
+#include <hookwire/error.h>
+
+#include <map>
+
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink/address.h"
+#include "netlink/link.h"
+#include "netlink/route.h"
+#include "netlink/rtnl_socket.h"
+
+namespace hookwire {
+
+namespace {
+
+// A dump can be interrupted when the tables change under it; then it is retried.
+constexpr int kDumpAttempts = 5;
+
+template <typename Header>
+netlink::MsgPtr dump_request(int type, unsigned char family) {
+  netlink::MsgPtr msg(nlmsg_alloc_simple(type, NLM_F_DUMP));
+  if (!msg) throw Error::system(ENOMEM, "allocate dump request");
+  Header header{};
+  reinterpret_cast<unsigned char*>(&header)[0] = family;  // every rtnetlink header starts with the family
+  if (nlmsg_append(msg.get(), &header, sizeof header, NLMSG_ALIGNTO) < 0)
+    throw Error::system(ENOMEM, "build dump request");
+  return msg;
+}
+
+// Runs one dump, retrying while it is interrupted; throws when the kernel refuses.
+void run_dump(netlink::Socket& socket, const std::function<netlink::MsgPtr()>& make,
+              const std::function<void()>& reset, const netlink::Handler& on_part, const char* what) {
+  for (int attempt = 1;; ++attempt) {
+    reset();
+    netlink::Status status = socket.dump(make().get(), on_part);
+    if (!status.ok()) throw Error::system(status.error, what, status.detail);
+    if (!status.interrupted || attempt == kDumpAttempts) return;
+  }
+}
+
+std::string destination_text(const Cidr& destination) {
+  return destination.prefix == 0 ? "default" : destination.str();
+}
+
+}  // namespace
+
+std::vector<InterfaceState> list_interfaces() {
+  netlink::Socket socket;
+  std::vector<InterfaceState> links;
+  run_dump(
+      socket, [] { return dump_request<ifinfomsg>(RTM_GETLINK, AF_UNSPEC); }, [&] { links.clear(); },
+      [&](const nlmsghdr& nlh) {
+        auto info = netlink::parse_link(nlh);
+        if (!info) return;
+        InterfaceState state;
+        state.name = info->name;
+        state.index = info->index;
+        state.kind = info->kind;
+        state.up = info->flags & IFF_UP;
+        state.running = info->flags & IFF_RUNNING;
+        state.mtu = info->mtu;
+        state.txqueuelen = info->txqlen;
+        state.master = info->master;
+        // lo's all-zero address is no MAC worth reporting.
+        if (info->mac != "00:00:00:00:00:00") state.mac = info->mac;
+        links.push_back(std::move(state));
+      },
+      "list links");
+
+  std::map<int, std::vector<InterfaceAddress>> addresses;
+  run_dump(
+      socket, [] { return dump_request<ifaddrmsg>(RTM_GETADDR, AF_UNSPEC); }, [&] { addresses.clear(); },
+      [&](const nlmsghdr& nlh) {
+        if (auto info = netlink::parse_address(nlh))
+          addresses[info->index].push_back({info->cidr, (info->flags & IFA_F_TENTATIVE) != 0});
+      },
+      "list addresses");
+  for (auto& link : links)
+    if (auto found = addresses.find(link.index); found != addresses.end()) link.addresses = found->second;
+  return links;
+}
+
+std::vector<RouteState> list_routes() {
+  netlink::Socket socket;
+  std::vector<RouteState> routes;
+  run_dump(
+      socket, [] { return dump_request<rtmsg>(RTM_GETROUTE, AF_UNSPEC); }, [&] { routes.clear(); },
+      [&](const nlmsghdr& nlh) {
+        auto info = netlink::parse_route(nlh);
+        if (!info || info->table != RT_TABLE_MAIN || info->type != RTN_UNICAST) return;
+        RouteState state;
+        state.family = info->family;
+        state.destination = destination_text(info->destination);
+        if (info->gateway) state.gateway = info->gateway->str();
+        if (info->source) state.source = info->source->str();
+        state.oif = info->oif;
+        routes.push_back(std::move(state));
+      },
+      "list routes");
+  return routes;
+}
+
+}  // namespace hookwire

@@ -2,6 +2,7 @@
 // CommandHook and Hooks. Command hooks run through Boost.Process, without a shell.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <memory>

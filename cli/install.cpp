@@ -1,0 +1,201 @@
+// hookwire install and hooks-dir: put hookwire's hooks where runtimes look.
+#include "commands.h"
+
+#include <hookwire/error.h>
+#include <hookwire/hooks.h>
+#include <hookwire/profile.h>
+#include <hookwire/stage.h>
+
+#include "build_config.h"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hookwire::cli {
+
+namespace po = boost::program_options;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Seconds the runtime gives each stage before killing it. The gate waits up to
+// its own --timeout (5 s) first, so it reports what was not ready.
+int stage_timeout(HookName stage) {
+  switch (stage) {
+    case HookName::StartContainer: return 10;
+    case HookName::Poststart: return 5;
+    default: return 10;
+  }
+}
+
+Json hook_entry(const std::string& libexec, HookName stage) {
+  std::string tool = tool_name(stage);
+  return {{"path", libexec + "/" + tool}, {"args", Json::array({tool})}, {"timeout", stage_timeout(stage)}};
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::string temp = path + ".hookwire-tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw Error::system(errno, "write " + temp);
+  }
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(temp.c_str());
+    throw Error::system(err, "rename " + temp + " to " + path);
+  }
+}
+
+std::optional<int> parse(const Args& args, po::options_description& described, po::variables_map& vm,
+                         const char* usage, const po::positional_options_description* positional = nullptr) {
+  described.add_options()("help,h", "show this help and exit");
+  try {
+    po::command_line_parser parser(std::vector<std::string>(args.begin() + 1, args.end()));
+    parser.options(described);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return fail(args[0] + ": " + e.what(), 2);
+  }
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << described;
+    return 0;
+  }
+  return std::nullopt;
+}
+
+// Adds hookwire's hooks, the gate's bind mount and the annotation to one
+// config.json document, keeping everything else; running it twice changes nothing.
+void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std::string>& network) {
+  if (!spec.is_object()) throw Error::input("config.json: expected a JSON object");
+  Json& hooks = spec["hooks"];
+  if (hooks.is_null()) hooks = Json::object();
+  for (auto stage : HookNames()) {
+    Json& list = hooks[std::string(to_string(stage))];
+    if (list.is_null()) list = Json::array();
+    if (!list.is_array()) throw Error::input("config.json: hooks." + std::string(to_string(stage)) + ": not a list");
+    Json entry = hook_entry(libexec, stage);
+    // Replace an earlier hookwire entry for this stage in place; else append.
+    bool replaced = false;
+    for (auto& existing : list) {
+      if (existing.is_object() && existing.value("path", "") == entry["path"]) {
+        existing = entry;
+        replaced = true;
+      }
+    }
+    if (!replaced) list.push_back(entry);
+  }
+  // startContainer runs after pivot_root: the runtime looks its path up inside the
+  // rootfs, so the libexec dir is bind-mounted there, read-only, at the same path.
+  Json& mounts = spec["mounts"];
+  if (mounts.is_null()) mounts = Json::array();
+  if (!mounts.is_array()) throw Error::input("config.json: mounts: not a list");
+  Json mount = {{"destination", libexec},
+                {"type", "bind"},
+                {"source", libexec},
+                {"options", Json::array({"rbind", "ro", "nosuid", "nodev"})}};
+  bool found = false;
+  for (auto& existing : mounts) {
+    if (existing.is_object() && existing.value("destination", "") == libexec) {
+      existing = mount;
+      found = true;
+    }
+  }
+  if (!found) mounts.push_back(mount);
+  if (network) {
+    Json& annotations = spec["annotations"];
+    if (annotations.is_null()) annotations = Json::object();
+    if (!annotations.is_object()) throw Error::input("config.json: annotations: not an object");
+    annotations["io.hookwire.network"] = *network;
+  }
+}
+
+}  // namespace
+
+int run_install(const Args& args) {
+  po::options_description described("Options");
+  std::string bundle, network, libexec = HOOKWIRE_LIBEXECDIR;
+  described.add_options()
+      ("bundle", po::value(&bundle)->value_name("DIR"), "the OCI bundle whose config.json to edit")
+      ("network", po::value(&network)->value_name("NAME"), "set the io.hookwire.network annotation to NAME")
+      ("libexec", po::value(&libexec)->value_name("DIR"),
+       ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
+  po::variables_map vm;
+  if (auto code = parse(args, described, vm,
+                        "Usage: hookwire install --bundle DIR [--network NAME] [--libexec DIR]\n\n"
+                        "Adds hookwire's hooks for all six stages to DIR/config.json, with absolute\n"
+                        "paths and timeouts, plus the read-only bind mount the startContainer gate\n"
+                        "needs. Existing hooks, mounts and annotations are kept; running it again\n"
+                        "changes nothing.\n"))
+    return *code;
+  if (bundle.empty()) return fail("install: --bundle DIR is required", 2);
+  if (libexec.empty() || libexec[0] != '/') return fail("install: --libexec must be an absolute path", 2);
+  if (vm.count("network") && !is_valid_profile_name(network))
+    return fail("install: --network: not a profile name ([a-z0-9][a-z0-9_.-]{0,63})", 2);
+  std::string path = bundle + "/config.json";
+  try {
+    std::ifstream in(path);
+    if (!in) return fail("install: " + path + ": " + std::strerror(errno), 2);
+    std::stringstream text;
+    text << in.rdbuf();
+    Json spec;
+    try {
+      spec = Json::parse(text.str());
+    } catch (const Json::exception& e) {
+      return fail("install: " + path + ": not valid JSON", 2);
+    }
+    add_to_spec(spec, libexec, vm.count("network") ? std::optional(network) : std::nullopt);
+    write_text(path, spec.dump(2) + "\n");
+    return 0;
+  } catch (const Error& e) {
+    return fail("install: " + std::string(e.what()), e.exit_code());
+  }
+}
+
+int run_hooks_dir(const Args& args) {
+  po::options_description described("Options");
+  std::string dir, libexec = HOOKWIRE_LIBEXECDIR;
+  described.add_options()
+      ("dir", po::value(&dir)->value_name("DIR"), "where to write the hooks.d files")
+      ("libexec", po::value(&libexec)->value_name("DIR"),
+       ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  if (auto code = parse(args, described, vm,
+                        "Usage: hookwire hooks-dir DIR [--libexec DIR]\n\n"
+                        "Writes podman/CRI-O hooks.d files (schema 1.0.0) into DIR for createRuntime,\n"
+                        "createContainer, poststart and poststop, each run only for containers with\n"
+                        "an io.hookwire.network annotation. (startContainer is left out: it must run\n"
+                        "from inside the rootfs, which hooks.d cannot arrange; prestart would repeat\n"
+                        "createRuntime.)\n",
+                        &positional))
+    return *code;
+  if (dir.empty()) return fail("hooks-dir: which directory? (hookwire hooks-dir DIR)", 2);
+  if (libexec.empty() || libexec[0] != '/') return fail("hooks-dir: --libexec must be an absolute path", 2);
+  try {
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::system(errno, "create directory " + dir);
+    for (auto stage : {HookName::CreateRuntime, HookName::CreateContainer, HookName::Poststart, HookName::Poststop}) {
+      Json file = {{"version", "1.0.0"},
+                   {"hook", hook_entry(libexec, stage)},
+                   {"when", {{"annotations", {{"^io\\.hookwire\\.network$", ".*"}}}}},
+                   {"stages", Json::array({std::string(to_string(stage))})}};
+      write_text(dir + "/" + tool_name(stage) + ".json", file.dump(2) + "\n");
+    }
+    return 0;
+  } catch (const Error& e) {
+    return fail("hooks-dir: " + std::string(e.what()), e.exit_code());
+  }
+}
+
+}  // namespace hookwire::cli

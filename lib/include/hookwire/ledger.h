@@ -1,0 +1,70 @@
+// The ledger: one record per wired container, so teardown, ls, check and gc need
+// no guessing. Records are written atomically (temp file + rename).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hookwire/namespaces.h>
+
+namespace hookwire {
+
+/// A veth hookwire created: the host end, the container end and the bridge.
+struct LedgerLink {
+  std::string host;
+  std::string container;
+  std::string bridge;
+  bool operator==(const LedgerLink&) const = default;
+};
+
+/// An address a container holds; `pool` is the pool key, empty for a static one.
+struct LedgerAddress {
+  std::string cidr;
+  std::string pool;
+  bool operator==(const LedgerAddress&) const = default;
+};
+
+/// What was done for one container.
+struct LedgerEntry {
+  std::string id;
+  std::string profile;
+  /// "wiring" until the wiring completed (a crash leaves it so), then "wired",
+  /// then "running" after poststart.
+  std::string status;
+  NsId netns;
+  std::string netns_path;  // the path it was opened from
+  int pid = 0;
+  std::vector<LedgerLink> links;
+  std::vector<LedgerAddress> addresses;
+  std::vector<std::string> pools;  // pool keys where leases may exist
+  std::string created;             // RFC 3339, UTC
+  std::string updated;
+};
+
+/// The ledger in STATE_DIR/ledger/.
+class Ledger {
+ public:
+  explicit Ledger(const std::string& state_dir);
+
+  /// The record of `id`; nullopt when there is none. A record that cannot be
+  /// read or parsed throws Error::input naming the file.
+  std::optional<LedgerEntry> find(std::string_view id) const;
+  /// Writes the record atomically, stamping `updated`.
+  void write(LedgerEntry& entry) const;
+  /// Removes the record of `id`; false when there was none.
+  bool remove(std::string_view id) const;
+  /// The ids that have a record (valid or not), sorted.
+  std::vector<std::string> ids() const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+/// The current time as RFC 3339 UTC ("2026-11-28T08:13:56Z").
+std::string now_rfc3339();
+
+}  // namespace hookwire

@@ -1,0 +1,76 @@
+// Network profiles: a libcontainer Config plus hookwire's own keys (address pools,
+// DNS, sysctls), chosen per container among what the administrator installed.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hookwire/config.h>
+#include <hookwire/ip.h>
+
+namespace hookwire {
+
+/// An address pool: a subnet and its gateway (which lives on the bridge).
+struct PoolSpec {
+  Cidr subnet;  // the network, host bits zero
+  IpAddress gateway;
+
+  /// The gateway with the subnet's prefix, as the bridge carries it.
+  Cidr gateway_cidr() const { return {gateway, subnet.prefix}; }
+  /// A file-name-safe key for the pool's lease directory: "10.213.0.0-16".
+  std::string key() const;
+};
+
+/// What goes into the container's /etc/resolv.conf.
+struct DnsSpec {
+  std::vector<std::string> nameservers;
+  std::vector<std::string> search;
+  std::vector<std::string> options;
+};
+
+/// A profile: /etc/hookwire/networks/NAME.json, or the built-in "default".
+struct Profile {
+  std::string name;
+  Config config;                  // networks, routes, Hooks, labels
+  std::optional<PoolSpec> ipv4;   // "ipam": {"ipv4": {"subnet", "gateway"}}
+  std::optional<PoolSpec> ipv6;   // "ipam": {"ipv6": {...}}
+  DnsSpec dns;                    // "dns": resolv.conf is written when it has nameservers
+  bool etc_hosts = false;         // "etc_hosts": write /etc/hosts in the rootfs
+  std::map<std::string, std::string> sysctls;  // "sysctls": allowlisted net.* keys
+};
+
+/// The name of the profile used when nothing chooses one.
+inline constexpr std::string_view kDefaultProfileName = "default";
+
+/// Whether `name` may name a profile: [a-z0-9][a-z0-9_.-]{0,63}.
+bool is_valid_profile_name(std::string_view name);
+
+/// Whether a sysctl key is on the allowlist (per-netns net.ipv4.*, net.ipv6.*, ...).
+bool is_allowed_sysctl(std::string_view key);
+
+/// Parses a profile's JSON text without validating it: only its structure and
+/// types are checked. Throws Error::input ("profile NAME: field: ...").
+Profile read_profile(std::string_view json, std::string name);
+/// Parses and validates a profile's JSON text. Throws Error::input with the first problem.
+Profile parse_profile(std::string_view json, std::string name);
+
+/// Every problem with a parsed profile, one line each; empty when valid.
+std::vector<std::string> validate(const Profile& profile);
+
+/// The built-in default profile: bridge hookwire0, 10.213.0.0/16 via 10.213.0.1,
+/// fd00:213::/64 via fd00:213::1, eth0, with loopback.
+Profile default_profile();
+
+/// Reads a profile file, refusing one that is not a regular file owned by root and
+/// unwritable by group and others, that is a symlink, that sits in a directory
+/// writable by others, or that is over 1 MiB. Throws Error::input.
+Profile load_profile_file(const std::string& path, std::string name);
+
+/// Finds profile `name` in `dir`: DIR/NAME.json, else the built-in default for
+/// "default", else Error::input ("profile \"x\" not found in DIR").
+Profile load_profile(const std::string& dir, std::string_view name);
+
+}  // namespace hookwire

@@ -1,0 +1,183 @@
+#include <hookwire/admin.h>
+
+#include <hookwire/error.h>
+#include <hookwire/inspect.h>
+#include <hookwire/ipam.h>
+
+#include "fs_util.h"
+#include "log.h"
+#include "netns_find.h"
+#include "wire.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <dirent.h>
+#include <memory>
+#include <set>
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string describe(const std::string& id, const Released& released) {
+  std::vector<std::string> parts;
+  if (!released.links.empty()) parts.push_back("links " + join(released.links));
+  if (!released.addresses.empty()) parts.push_back("leases " + join(released.addresses));
+  if (released.record) parts.push_back("record");
+  return "released " + id + ": " + (parts.empty() ? "nothing left" : join(parts, "; "));
+}
+
+const InterfaceState* find_link(const std::vector<InterfaceState>& links, const std::string& name) {
+  for (const auto& link : links)
+    if (link.name == name) return &link;
+  return nullptr;
+}
+
+// Removes leftovers of interrupted atomic writes (".tmp.*") in `dir`.
+std::vector<std::string> remove_temp_files(const std::string& dir) {
+  std::vector<std::string> removed;
+  struct Closer {
+    void operator()(DIR* d) const { closedir(d); }
+  };
+  std::unique_ptr<DIR, Closer> handle(opendir(dir.c_str()));
+  if (!handle) return removed;
+  while (auto* entry = readdir(handle.get())) {
+    std::string name = entry->d_name;
+    if (!name.starts_with(".tmp.")) continue;
+    // Only a writer that died leaves one behind: its pid is the last field.
+    auto dot = name.find_last_of('.');
+    pid_t pid = static_cast<pid_t>(std::atoi(name.c_str() + dot + 1));
+    if (pid > 0 && kill(pid, 0) == 0) continue;
+    if (unlink((dir + "/" + name).c_str()) == 0) removed.push_back(dir + "/" + name);
+  }
+  return removed;
+}
+
+}  // namespace
+
+std::vector<LedgerEntry> list_entries(const std::string& state_dir) {
+  std::vector<LedgerEntry> out;
+  if (!check_state_dir(state_dir, false)) return out;
+  Ledger ledger(state_dir);
+  for (const auto& id : ledger.ids()) {
+    try {
+      if (auto entry = ledger.find(id)) out.push_back(std::move(*entry));
+    } catch (const Error&) {
+      // Unreadable: gc's business, not a listing's.
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> check_container(const std::string& state_dir, const std::string& id) {
+  std::optional<LedgerEntry> entry;
+  if (check_state_dir(state_dir, false)) entry = Ledger(state_dir).find(id);
+  if (!entry) throw Error::input("container " + id + ": no record in " + state_dir);
+  std::vector<std::string> differences;
+  auto host_links = list_interfaces();
+  for (const auto& link : entry->links) {
+    const auto* host = find_link(host_links, link.host);
+    const auto* bridge = find_link(host_links, link.bridge);
+    if (!host) {
+      differences.push_back("host link " + link.host + " is missing");
+      continue;
+    }
+    if (!host->up) differences.push_back("host link " + link.host + " is down");
+    if (!bridge || host->master != bridge->index)
+      differences.push_back("host link " + link.host + " is not on bridge " + link.bridge);
+  }
+  auto netns_path = find_recorded_netns(*entry);
+  if (!netns_path) {
+    differences.push_back("the container's network namespace no longer exists");
+    return differences;
+  }
+  auto netns = NsHandle::open(*netns_path);
+  std::vector<InterfaceState> links;
+  std::vector<RouteState> routes;
+  {
+    NetnsGuard guard(netns.fd());
+    links = list_interfaces();
+    routes = list_routes();
+  }
+  std::set<std::string> present;
+  for (const auto& link : links)
+    for (const auto& address : link.addresses) present.insert(address.cidr.str());
+  for (const auto& link : entry->links) {
+    const auto* inside = find_link(links, link.container);
+    if (!inside) {
+      differences.push_back("container link " + link.container + " is missing");
+    } else if (!inside->up) {
+      differences.push_back("container link " + link.container + " is down");
+    }
+  }
+  for (const auto& address : entry->addresses) {
+    if (!present.count(address.cidr)) differences.push_back("address " + address.cidr + " is missing");
+    auto cidr = Cidr::parse(address.cidr);
+    if (!cidr || address.pool.empty()) continue;
+    bool has_default = std::any_of(routes.begin(), routes.end(), [&](const RouteState& route) {
+      return route.family == cidr->family() && route.destination == "default";
+    });
+    if (!has_default)
+      differences.push_back(std::string("default ") + (cidr->family() == Family::v4 ? "IPv4" : "IPv6") +
+                            " route is missing");
+  }
+  return differences;
+}
+
+std::vector<std::string> collect_garbage(const std::string& state_dir) {
+  std::vector<std::string> lines;
+  if (!check_state_dir(state_dir, false)) return lines;
+  Logger quiet("hookwire gc", LogLevel::error);
+  Ledger ledger(state_dir);
+  std::set<std::string> live;
+  for (const auto& id : ledger.ids()) {
+    std::optional<LedgerEntry> entry;
+    try {
+      entry = ledger.find(id);
+    } catch (const Error&) {
+      lines.push_back(describe(id, unwire_id(state_dir, id, quiet)) + " (unreadable record)");
+      continue;
+    }
+    if (!entry) continue;
+    if (find_recorded_netns(*entry)) {
+      live.insert(id);
+      continue;
+    }
+    lines.push_back(describe(id, unwire(state_dir, *entry)) + " (network namespace gone)");
+  }
+  for (const auto& dir : pool_dirs(state_dir)) {
+    for (const auto& lease : read_lease_dir(dir)) {
+      std::string path = dir + "/" + lease.name;
+      if (!lease.valid) {
+        if (unlink(path.c_str()) == 0) lines.push_back("removed " + path + " (not a lease hookwire wrote)");
+        continue;
+      }
+      // A lease is written after its owner's record, so one without a record
+      // (re-read now, to not race a hook in flight) is an orphan.
+      if (live.count(lease.owner)) continue;
+      bool has_record = false;
+      try {
+        has_record = ledger.find(lease.owner).has_value();
+      } catch (const Error&) {
+        has_record = true;  // gc of that record is someone else's turn
+      }
+      if (!has_record && release_lease(dir, *IpAddress::parse(lease.name), lease.owner))
+        lines.push_back("released lease " + lease.name + " of " + lease.owner + " (no record)");
+    }
+    for (const auto& path : remove_temp_files(dir)) lines.push_back("removed " + path + " (interrupted write)");
+  }
+  for (const auto& path : remove_temp_files(ledger.dir()))
+    lines.push_back("removed " + path + " (interrupted write)");
+  return lines;
+}
+
+}  // namespace hookwire

@@ -1,0 +1,53 @@
+#include "annotations.h"
+
+#include <hookwire/error.h>
+#include <hookwire/profile.h>
+
+#include "json_util.h"
+
+namespace hookwire {
+
+namespace {
+
+constexpr std::size_t kMaxValueBytes = 256;
+constexpr std::string_view kPrefix = "io.hookwire.";
+
+[[noreturn]] void refuse(const std::string& key, const std::string& value, const std::string& why) {
+  throw Error::input("annotation " + key + "=" + quote_for_message(value) + ": " + why);
+}
+
+}  // namespace
+
+Choices read_choices(const State& state) {
+  Choices choices;
+  for (const auto& [key, value] : state.annotations) {
+    if (!key.starts_with(kPrefix)) continue;
+    if (value.size() > kMaxValueBytes) refuse(key, value, "longer than 256 bytes");
+    if (key == kAnnotationNetwork) {
+      if (!is_valid_profile_name(value)) refuse(key, value, "not a profile name ([a-z0-9][a-z0-9_.-]{0,63})");
+      choices.network = value;
+    } else if (key == kAnnotationIp) {
+      auto ip = IpAddress::parse(value);
+      if (!ip || ip->family() != Family::v4) refuse(key, value, "not an IPv4 address");
+      choices.ip = ip;
+    } else if (key == kAnnotationIp6) {
+      auto ip = IpAddress::parse(value);
+      if (!ip || ip->family() != Family::v6) refuse(key, value, "not an IPv6 address");
+      choices.ip6 = ip;
+    } else if (key == kAnnotationMac) {
+      auto mac = MacAddress::parse(value);
+      if (!mac) refuse(key, value, "not a MAC address");
+      if (!mac->is_unicast()) refuse(key, value, "not a unicast MAC address");
+      choices.mac = mac;
+    } else if (key == kAnnotationDisable) {
+      if (value != "true" && value != "false") refuse(key, value, "expected true or false");
+      choices.disabled = value == "true";
+    } else {
+      throw Error::input("annotation " + quote_for_message(key) + ": unknown io.hookwire annotation (known: "
+                         "io.hookwire.network, .ip, .ip6, .mac, .disable)");
+    }
+  }
+  return choices;
+}
+
+}  // namespace hookwire

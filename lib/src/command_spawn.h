@@ -1,0 +1,50 @@
+// Starting a command hook's process: the part of Command::run that talks to
+// Boost.Process. Internal to the library.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+#include <hookwire/hooks.h>
+
+namespace hookwire::command_impl {
+
+/// Owns one file descriptor and closes it.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  /// Gives up ownership without closing.
+  int release() noexcept;
+  /// Closes the fd now.
+  void reset() noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+/// A started hook: its pid (also its process group id) and our ends of its stdio
+/// pipes, all non-blocking and close-on-exec.
+struct SpawnedHook {
+  pid_t pid = -1;
+  UniqueFd stdin_sink;
+  UniqueFd stdout_source;
+  UniqueFd stderr_source;
+};
+
+/// Starts `command` in a process group of its own, with pipes on fds 0, 1 and 2 and
+/// no other fd. Throws Error::failed("fork/exec PATH: reason") like Go's os/exec.
+SpawnedHook spawn_hook(const Command& command);
+
+/// Go's text for an errno ("no such file or directory"), as os/exec words it.
+std::string go_errno_text(int err);
+
+}  // namespace hookwire::command_impl

@@ -1,0 +1,94 @@
+// startContainer: the readiness gate. It runs inside the container after
+// pivot_root, without CAP_NET_ADMIN, so it only reads netlink, never files.
+#include <hookwire/error.h>
+#include <hookwire/inspect.h>
+#include <hookwire/stage.h>
+
+#include "annotations.h"
+#include "log.h"
+#include "options.h"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+// Kinds of the fallback devices the kernel puts in every netns once their module
+// is loaded (tunl0, sit0, ip6tnl0, gre0, ...). They stay down, and are not ours.
+bool is_fallback_tunnel(const InterfaceState& link) {
+  static constexpr std::string_view kKinds[] = {"ipip",  "sit",      "ip6tnl", "gre",  "gretap", "ip6gre",
+                                                "ip6gretap", "erspan", "ip6erspan", "vti", "vti6"};
+  for (auto kind : kKinds)
+    if (link.kind == kind) return true;
+  return false;
+}
+
+bool is_link_local(const Cidr& cidr) {
+  const auto* b = cidr.address.data();
+  if (cidr.family() == Family::v6) return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+  return b[0] == 169 && b[1] == 254;
+}
+
+// What is not ready yet, one phrase per problem; empty when all is ready.
+std::string not_ready() {
+  std::string problems;
+  auto add = [&](const std::string& problem) { problems += (problems.empty() ? "" : "; ") + problem; };
+  for (const auto& link : list_interfaces()) {
+    if (link.name == "lo" || is_fallback_tunnel(link)) continue;
+    if (!link.up) {
+      add(link.name + " is down");
+      continue;
+    }
+    bool has_address = false;
+    for (const auto& address : link.addresses) {
+      if (address.tentative) add(link.name + " has tentative " + address.cidr.str());
+      if (!is_link_local(address.cidr)) has_address = true;
+    }
+    if (!has_address) add(link.name + " has no address");
+  }
+  return problems;
+}
+
+std::string seconds(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1fs", value);
+  return buffer;
+}
+
+}  // namespace
+
+int gate_main(int argc, char** argv) {
+  auto parsed = parse_hook_options(HookName::StartContainer, argc, argv);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto& options = std::get<Options>(parsed);
+  Logger log(tool_name(HookName::StartContainer), *log_level_from(options.log_level), options.log_file);
+  try {
+    State state = read_state(STDIN_FILENO);
+    log.set_container(state.id);
+    if (read_choices(state).disabled) return 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout_seconds);
+    for (;;) {
+      std::string problems = not_ready();
+      if (problems.empty()) return 0;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        log.error("network not ready after " + seconds(options.timeout_seconds) + ": " + problems);
+        return 1;
+      }
+      std::this_thread::sleep_for(kPollInterval);
+    }
+  } catch (const Error& e) {
+    log.error(e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    log.error(e.what());
+    return 1;
+  }
+}
+
+}  // namespace hookwire

@@ -1,0 +1,191 @@
+#include <hookwire/ipam.h>
+
+#include <hookwire/error.h>
+
+#include "fs_util.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+// A v6 /64 holds 2^64 addresses; a scan never needs more than this many tries.
+constexpr std::uint64_t kMaxScan = 1u << 20;
+constexpr const char* kHintFile = ".next";
+
+struct DirCloser {
+  void operator()(DIR* dir) const { closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+std::optional<std::string> read_owner(const std::string& path) {
+  char target[256];
+  ssize_t n = readlink(path.c_str(), target, sizeof target);
+  if (n < 0 || n == static_cast<ssize_t>(sizeof target)) return std::nullopt;
+  return std::string(target, static_cast<std::size_t>(n));
+}
+
+// The number of host offsets in the pool: offsets 1 .. hosts are candidates.
+std::uint64_t host_count(const PoolSpec& spec) {
+  int host_bits = spec.subnet.address.bits() - spec.subnet.prefix;
+  if (host_bits >= 63) return kMaxScan;
+  std::uint64_t size = std::uint64_t{1} << host_bits;
+  // Offset 0 is the network and, for IPv4, the last is broadcast.
+  return std::min<std::uint64_t>(size >= 2 ? size - 2 : 0, kMaxScan);
+}
+
+// The offset of `ip` from the pool's network address. Only the low 64 bits matter:
+// scans are bounded far below that.
+std::uint64_t offset_of(const PoolSpec& spec, const IpAddress& ip) {
+  auto low64 = [](const IpAddress& a) {
+    std::uint64_t value = 0;
+    std::size_t first = a.size() > 8 ? a.size() - 8 : 0;
+    for (std::size_t i = first; i < a.size(); ++i) value = (value << 8) | a.data()[i];
+    return value;
+  };
+  return low64(ip) - low64(spec.subnet.network().address);
+}
+
+}  // namespace
+
+std::string PoolSpec::key() const {
+  return subnet.network().address.str() + "-" + std::to_string(subnet.prefix);
+}
+
+Pool::Pool(const std::string& state_dir, const PoolSpec& spec)
+    : spec_(spec), dir_(pool_dir(state_dir, spec.key())) {}
+
+bool Pool::reserved(const IpAddress& ip) const {
+  if (ip == spec_.gateway) return true;
+  if (ip.host_bits_zero(spec_.subnet.prefix)) return true;
+  return spec_.subnet.family() == Family::v4 && ip.host_bits_one(spec_.subnet.prefix);
+}
+
+IpAddress Pool::allocate(std::string_view owner, std::optional<IpAddress> requested) {
+  make_dirs(dir_, 0700);
+  std::string owner_text(owner);
+  auto try_take = [&](const IpAddress& ip) {
+    std::string path = dir_ + "/" + ip.str();
+    if (symlink(owner_text.c_str(), path.c_str()) == 0) return true;
+    if (errno != EEXIST) throw_errno("lease " + ip.str() + " in pool " + spec_.subnet.str());
+    return read_owner(path) == owner_text;  // already ours: an earlier, interrupted try
+  };
+
+  if (requested) {
+    if (!spec_.subnet.contains(*requested))
+      throw Error::input("address " + requested->str() + " is outside the pool " + spec_.subnet.str());
+    if (reserved(*requested))
+      throw Error::input("address " + requested->str() + " is reserved in the pool " + spec_.subnet.str());
+    if (!try_take(*requested)) throw Error::input("address " + requested->str() + " is in use");
+    return *requested;
+  }
+
+  std::uint64_t hosts = host_count(spec_);
+  if (hosts == 0) throw Error::input("pool " + spec_.subnet.str() + " has no host addresses");
+  std::uint64_t start = 1;
+  if (auto hint = read_file(dir_ + "/" + kHintFile, 64)) {
+    auto ip = IpAddress::parse(*hint);
+    if (ip && spec_.subnet.contains(*ip)) start = offset_of(spec_, *ip) + 1;
+  }
+  for (std::uint64_t i = 0; i < hosts; ++i) {
+    std::uint64_t offset = (start - 1 + i) % hosts + 1;
+    IpAddress candidate = spec_.subnet.network().address.plus(offset);
+    if (reserved(candidate)) continue;
+    if (try_take(candidate)) {
+      // The hint only speeds up the next scan: losing it to a crash is harmless.
+      write_file_atomic(dir_, kHintFile, candidate.str());
+      return candidate;
+    }
+  }
+  throw Error::system(ENOSPC, "allocate an address from the pool " + spec_.subnet.str(), "pool exhausted");
+}
+
+bool Pool::release(const IpAddress& address, std::string_view owner) {
+  return release_lease(dir_, address, owner);
+}
+
+std::vector<Lease> Pool::leases() const {
+  std::vector<Lease> out;
+  for (const auto& lease : read_lease_dir(dir_))
+    if (lease.valid) out.push_back({*IpAddress::parse(lease.name), lease.owner});
+  return out;
+}
+
+std::vector<std::string> pool_dirs(const std::string& state_dir) {
+  std::vector<std::string> out;
+  std::string root = state_dir + "/ipam";
+  DirPtr dir(opendir(root.c_str()));
+  if (!dir) {
+    if (errno == ENOENT) return out;
+    throw_errno("open " + root);
+  }
+  while (auto* entry = readdir(dir.get())) {
+    if (entry->d_name[0] == '.') continue;
+    out.push_back(root + "/" + entry->d_name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<LeaseFile> read_lease_dir(const std::string& path) {
+  std::vector<LeaseFile> out;
+  DirPtr dir(opendir(path.c_str()));
+  if (!dir) {
+    if (errno == ENOENT || errno == ENOTDIR) return out;
+    throw_errno("open " + path);
+  }
+  while (auto* entry = readdir(dir.get())) {
+    if (entry->d_name[0] == '.') continue;
+    LeaseFile lease;
+    lease.name = entry->d_name;
+    auto owner = read_owner(path + "/" + lease.name);
+    lease.owner = owner.value_or("");
+    lease.valid = owner.has_value() && IpAddress::parse(lease.name).has_value() && !lease.owner.empty();
+    out.push_back(std::move(lease));
+  }
+  std::sort(out.begin(), out.end(), [](const LeaseFile& a, const LeaseFile& b) { return a.name < b.name; });
+  return out;
+}
+
+std::string pool_dir(const std::string& state_dir, std::string_view pool_key) {
+  return state_dir + "/ipam/" + std::string(pool_key);
+}
+
+bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner) {
+  std::string path = dir + "/" + address.str();
+  // Only the owner releases its lease, so nothing can take it between the check
+  // and the unlink.
+  if (read_owner(path) != owner) return false;
+  if (unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    throw_errno("release lease " + path);
+  }
+  return true;
+}
+
+std::vector<std::string> release_owner(const std::string& dir, std::string_view owner) {
+  std::vector<std::string> released;
+  for (const auto& lease : read_lease_dir(dir)) {
+    if (!lease.valid || lease.owner != owner) continue;
+    if (release_lease(dir, *IpAddress::parse(lease.name), owner)) released.push_back(lease.name);
+  }
+  return released;
+}
+
+std::vector<std::string> release_everywhere(const std::string& state_dir, std::string_view owner) {
+  std::vector<std::string> released;
+  for (const auto& dir : pool_dirs(state_dir)) {
+    auto some = release_owner(dir, owner);
+    released.insert(released.end(), some.begin(), some.end());
+  }
+  return released;
+}
+
+}  // namespace hookwire

@@ -1,0 +1,123 @@
+#include <hookwire/ledger.h>
+
+#include <hookwire/error.h>
+#include <hookwire/state.h>
+
+#include "fs_util.h"
+#include "json_util.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <dirent.h>
+#include <memory>
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+constexpr std::size_t kMaxEntryBytes = 256 * 1024;
+constexpr std::string_view kSuffix = ".json";
+
+nlohmann::ordered_json to_json(const LedgerEntry& e) {
+  nlohmann::ordered_json links = nlohmann::ordered_json::array();
+  for (const auto& l : e.links) links.push_back({{"host", l.host}, {"container", l.container}, {"bridge", l.bridge}});
+  nlohmann::ordered_json addresses = nlohmann::ordered_json::array();
+  for (const auto& a : e.addresses) addresses.push_back({{"cidr", a.cidr}, {"pool", a.pool}});
+  return {
+      {"id", e.id},
+      {"profile", e.profile},
+      {"status", e.status},
+      {"netns", {{"dev", e.netns.dev}, {"ino", e.netns.ino}, {"path", e.netns_path}, {"pid", e.pid}}},
+      {"links", links},
+      {"addresses", addresses},
+      {"pools", e.pools},
+      {"created", e.created},
+      {"updated", e.updated},
+  };
+}
+
+LedgerEntry from_json(const nlohmann::json& j) {
+  LedgerEntry e;
+  e.id = j.at("id").get<std::string>();
+  e.profile = j.at("profile").get<std::string>();
+  e.status = j.at("status").get<std::string>();
+  const auto& netns = j.at("netns");
+  e.netns.dev = netns.at("dev").get<dev_t>();
+  e.netns.ino = netns.at("ino").get<ino_t>();
+  e.netns_path = netns.at("path").get<std::string>();
+  e.pid = netns.at("pid").get<int>();
+  for (const auto& l : j.at("links"))
+    e.links.push_back({l.at("host").get<std::string>(), l.at("container").get<std::string>(),
+                       l.at("bridge").get<std::string>()});
+  for (const auto& a : j.at("addresses"))
+    e.addresses.push_back({a.at("cidr").get<std::string>(), a.at("pool").get<std::string>()});
+  e.pools = j.at("pools").get<std::vector<std::string>>();
+  e.created = j.at("created").get<std::string>();
+  e.updated = j.at("updated").get<std::string>();
+  return e;
+}
+
+struct DirCloser {
+  void operator()(DIR* dir) const { closedir(dir); }
+};
+
+}  // namespace
+
+std::string now_rfc3339() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc;
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+Ledger::Ledger(const std::string& state_dir) : dir_(state_dir + "/ledger") {}
+
+std::optional<LedgerEntry> Ledger::find(std::string_view id) const {
+  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  auto text = read_file(path, kMaxEntryBytes);
+  if (!text) return std::nullopt;
+  try {
+    auto entry = from_json(parse_json_strict(*text, "ledger entry " + path));
+    if (entry.id != id) throw Error::input("ledger entry " + path + ": records id " + quote_for_message(entry.id));
+    return entry;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::input("ledger entry " + path + ": corrupt: " + std::string(e.what()));
+  }
+}
+
+void Ledger::write(LedgerEntry& entry) const {
+  make_dirs(dir_, 0700);
+  entry.updated = now_rfc3339();
+  if (entry.created.empty()) entry.created = entry.updated;
+  write_file_atomic(dir_, entry.id + std::string(kSuffix), to_json(entry).dump() + "\n");
+}
+
+bool Ledger::remove(std::string_view id) const {
+  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  if (unlink(path.c_str()) == 0) return true;
+  if (errno == ENOENT) return false;
+  throw_errno("remove ledger entry " + path);
+}
+
+std::vector<std::string> Ledger::ids() const {
+  std::vector<std::string> out;
+  std::unique_ptr<DIR, DirCloser> dir(opendir(dir_.c_str()));
+  if (!dir) {
+    if (errno == ENOENT) return out;
+    throw_errno("open " + dir_);
+  }
+  while (auto* entry = readdir(dir.get())) {
+    std::string_view name = entry->d_name;
+    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
+    auto id = name.substr(0, name.size() - kSuffix.size());
+    if (is_valid_container_id(id)) out.emplace_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace hookwire

@@ -1,0 +1,31 @@
+// Address requests (RTM_NEWADDR) built with libnl, and the parse of the kernel's address messages.
+#pragma once
+
+#include <optional>
+
+#include <hookwire/ip.h>
+
+#include "netlink/ptr.h"
+
+struct nlmsghdr;
+
+namespace hookwire::netlink {
+
+/// A libnl address holding `ip` with prefix length `prefix` (-1: the full length).
+NlAddrPtr to_nl(const IpAddress& ip, int prefix = -1);
+
+/// RTM_NEWADDR (create, exclusive) of `cidr` on link `index`. IPv4 gets its
+/// broadcast address; IPv6 gets IFA_F_NODAD, so it is never tentative.
+MsgPtr add_address_request(int index, const Cidr& cidr);
+
+/// What an RTM_NEWADDR message says about one address.
+struct AddressInfo {
+  int index = 0;
+  Cidr cidr;
+  unsigned flags = 0;  // IFA_F_*, from IFA_FLAGS when present
+};
+
+/// Parses an RTM_NEWADDR message of family AF_INET or AF_INET6; nullopt otherwise.
+std::optional<AddressInfo> parse_address(const nlmsghdr& nlh);
+
+}  // namespace hookwire::netlink

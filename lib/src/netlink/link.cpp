@@ -1,0 +1,179 @@
+#include "netlink/link.h"
+
+#include <hookwire/error.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+
+namespace hookwire::netlink {
+
+namespace {
+
+std::string attr_string(const nlattr* attr) {
+  const auto* text = static_cast<const char*>(nla_data(attr));
+  return {text, strnlen(text, static_cast<std::size_t>(nla_len(attr)))};
+}
+
+std::string hardware_address(const nlattr* attr) {
+  const auto* bytes = static_cast<const unsigned char*>(nla_data(attr));
+  std::string text;
+  for (int i = 0; i < nla_len(attr); ++i) {
+    char part[4];
+    std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", bytes[i]);
+    text += part;
+  }
+  return text;
+}
+
+LinkPtr alloc_link() {
+  LinkPtr link(rtnl_link_alloc());
+  if (!link) throw Error::system(ENOMEM, "allocate link object");
+  return link;
+}
+
+MsgPtr change_request(rtnl_link* link) {
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_change_request(link, link, 0, &msg), "build link change request");
+  return MsgPtr(msg);
+}
+
+}  // namespace
+
+void check_built(int nl_error, const char* what) {
+  if (nl_error >= 0) return;
+  throw Error::system(nl_error == -NLE_NOMEM ? ENOMEM : EINVAL, what, nl_geterror(nl_error));
+}
+
+std::optional<LinkInfo> parse_link(const nlmsghdr& nlh) {
+  if (nlh.nlmsg_type != RTM_NEWLINK || nlh.nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return std::nullopt;
+  auto* header = const_cast<nlmsghdr*>(&nlh);
+  nlattr* tb[IFLA_MAX + 1] = {};
+  if (nlmsg_parse(header, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return std::nullopt;
+  const auto* ifi = static_cast<const ifinfomsg*>(nlmsg_data(header));
+  LinkInfo info;
+  info.index = ifi->ifi_index;
+  info.flags = ifi->ifi_flags;
+  if (tb[IFLA_IFNAME]) info.name = attr_string(tb[IFLA_IFNAME]);
+  if (tb[IFLA_LINK]) info.link = static_cast<int>(nla_get_u32(tb[IFLA_LINK]));
+  if (tb[IFLA_MASTER]) info.master = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
+  if (tb[IFLA_MTU]) info.mtu = static_cast<int>(nla_get_u32(tb[IFLA_MTU]));
+  if (tb[IFLA_TXQLEN]) info.txqlen = static_cast<int>(nla_get_u32(tb[IFLA_TXQLEN]));
+  if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) > 0) info.mac = hardware_address(tb[IFLA_ADDRESS]);
+  if (tb[IFLA_LINKINFO]) {
+    nlattr* li[IFLA_INFO_MAX + 1] = {};
+    if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0 && li[IFLA_INFO_KIND])
+      info.kind = attr_string(li[IFLA_INFO_KIND]);
+  }
+  return info;
+}
+
+MsgPtr get_link_request(const std::string& name) {
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_get_request(0, name.c_str(), &msg), "build link query");
+  return MsgPtr(msg);
+}
+
+MsgPtr set_link_up_request(int index, bool up) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_ifindex(link.get(), index);
+  if (up)
+    rtnl_link_set_flags(link.get(), IFF_UP);
+  else
+    rtnl_link_unset_flags(link.get(), IFF_UP);
+  return change_request(link.get());
+}
+
+MsgPtr delete_link_request(int index) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_ifindex(link.get(), index);
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_delete_request(link.get(), &msg), "build link delete request");
+  return MsgPtr(msg);
+}
+
+MsgPtr delete_link_request(const std::string& name) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_name(link.get(), name.c_str());
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_delete_request(link.get(), &msg), "build link delete request");
+  return MsgPtr(msg);
+}
+
+MsgPtr create_veth_request(const VethSpec& spec) {
+  LinkPtr host(rtnl_link_veth_alloc());
+  if (!host) throw Error::system(ENOMEM, "allocate veth object");
+  rtnl_link_set_name(host.get(), spec.host.c_str());
+  if (spec.master) rtnl_link_set_master(host.get(), spec.master);
+  if (spec.mtu) rtnl_link_set_mtu(host.get(), static_cast<unsigned>(spec.mtu));
+  if (spec.txqlen) rtnl_link_set_txqlen(host.get(), static_cast<unsigned>(spec.txqlen));
+  rtnl_link_set_flags(host.get(), IFF_UP);
+
+  // The peer stays down: the container side disables DAD on it before it comes up.
+  LinkPtr peer(rtnl_link_veth_get_peer(host.get()));  // a new reference
+  rtnl_link_set_name(peer.get(), spec.peer.c_str());
+  rtnl_link_set_ns_fd(peer.get(), spec.peer_netns_fd);
+  if (spec.mtu) rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(spec.mtu));
+  if (spec.txqlen) rtnl_link_set_txqlen(peer.get(), static_cast<unsigned>(spec.txqlen));
+  if (spec.peer_mac) {
+    NlAddrPtr mac(nl_addr_build(AF_LLC, spec.peer_mac->bytes.data(), spec.peer_mac->bytes.size()));
+    if (!mac) throw Error::system(ENOMEM, "allocate MAC address");
+    rtnl_link_set_addr(peer.get(), mac.get());  // takes its own reference
+  }
+
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_add_request(host.get(), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg),
+              "build veth create request");
+  return MsgPtr(msg);
+}
+
+MsgPtr create_bridge_request(const std::string& name) {
+  LinkPtr link = alloc_link();
+  check_built(rtnl_link_set_type(link.get(), "bridge"), "set link type bridge");
+  rtnl_link_set_name(link.get(), name.c_str());
+  rtnl_link_set_flags(link.get(), IFF_UP);
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg),
+              "build bridge create request");
+  return MsgPtr(msg);
+}
+
+MsgPtr hairpin_request(int index, bool on) {
+  // An AF_BRIDGE link object makes libnl emit IFLA_PROTINFO and pick RTM_SETLINK.
+  // (rtnl_link_bridge_alloc() would be a link of kind bridge: the wrong thing here.)
+  LinkPtr port = alloc_link();
+  rtnl_link_set_family(port.get(), AF_BRIDGE);
+  rtnl_link_set_ifindex(port.get(), index);
+  if (on)
+    check_built(rtnl_link_bridge_set_flags(port.get(), RTNL_BRIDGE_HAIRPIN_MODE), "set hairpin flag");
+  else
+    check_built(rtnl_link_bridge_unset_flags(port.get(), RTNL_BRIDGE_HAIRPIN_MODE), "clear hairpin flag");
+  return change_request(port.get());
+}
+
+std::optional<LinkInfo> find_link(Socket& socket, const std::string& name) {
+  std::optional<LinkInfo> found;
+  MsgPtr msg = get_link_request(name);
+  Status status = socket.try_request(msg.get(), [&](const nlmsghdr& nlh) {
+    if (auto info = parse_link(nlh)) found = std::move(info);
+  });
+  if (status.error == ENODEV) return std::nullopt;
+  if (!status.ok()) throw Error::system(status.error, "look up link " + name, status.detail);
+  return found;
+}
+
+void require_bridge(const LinkInfo& link) {
+  if (link.kind == "bridge") return;
+  std::string what = link.kind.empty() ? "not a bridge" : "a " + link.kind + ", not a bridge";
+  throw Error::input("bridge " + link.name + ": exists and is " + what);
+}
+
+}  // namespace hookwire::netlink

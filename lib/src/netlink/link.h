@@ -1,0 +1,67 @@
+// Link requests (RTM_*LINK) built with libnl, and the parse of the kernel's link messages.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <hookwire/ip.h>
+
+#include "netlink/ptr.h"
+#include "netlink/rtnl_socket.h"
+
+namespace hookwire::netlink {
+
+/// What an RTM_NEWLINK message says about one link.
+struct LinkInfo {
+  int index = 0;
+  std::string name;
+  std::string kind;  // IFLA_INFO_KIND; empty for lo and physical devices
+  unsigned flags = 0;
+  int link = 0;  // IFLA_LINK: for a veth, the peer's ifindex in the peer's netns
+  int master = 0;
+  int mtu = 0;
+  int txqlen = 0;
+  std::string mac;  // "aa:bb:cc:dd:ee:ff"; empty when the link has none
+};
+
+/// Parses an RTM_NEWLINK message; nullopt for any other message.
+std::optional<LinkInfo> parse_link(const nlmsghdr& nlh);
+
+/// RTM_GETLINK for the link called `name`.
+MsgPtr get_link_request(const std::string& name);
+/// Sets IFF_UP on (or clears it from) the link `index`, touching no other flag.
+MsgPtr set_link_up_request(int index, bool up);
+/// RTM_DELLINK by index.
+MsgPtr delete_link_request(int index);
+/// RTM_DELLINK by name.
+MsgPtr delete_link_request(const std::string& name);
+
+/// A veth pair to create in one request: `host` here, `peer` inside `peer_netns_fd`.
+struct VethSpec {
+  std::string host;
+  std::string peer;
+  int peer_netns_fd = -1;
+  int master = 0;   // ifindex of the host end's bridge; 0 for none
+  int mtu = 0;      // 0: kernel default
+  int txqlen = 0;   // 0: kernel default
+  std::optional<MacAddress> peer_mac;
+};
+/// RTM_NEWLINK (create, exclusive, echo) for the pair; the host end starts up.
+MsgPtr create_veth_request(const VethSpec& spec);
+/// RTM_NEWLINK (create, exclusive, echo) for a bridge that starts up.
+MsgPtr create_bridge_request(const std::string& name);
+/// AF_BRIDGE RTM_SETLINK setting the hairpin flag (IFLA_BRPORT_MODE) of bridge port `index`.
+MsgPtr hairpin_request(int index, bool on);
+
+/// The link called `name` in the socket's netns, or nullopt when there is none.
+/// Throws Error::system for any other failure.
+std::optional<LinkInfo> find_link(Socket& socket, const std::string& name);
+
+/// Throws Error::input unless `link` is a bridge:
+/// "bridge hookwire0: exists and is a dummy, not a bridge".
+void require_bridge(const LinkInfo& link);
+
+/// Throws a libnl build failure as Error::system.
+void check_built(int nl_error, const char* what);
+
+}  // namespace hookwire::netlink

@@ -1,0 +1,22 @@
+// Finding a container's network namespace, and telling whether one still exists.
+#pragma once
+
+#include <optional>
+
+#include <hookwire/ledger.h>
+#include <hookwire/namespaces.h>
+#include <hookwire/state.h>
+
+namespace hookwire {
+
+/// The container's netns: /proc/PID/ns/net when the State has a pid, else the
+/// network namespace path in the bundle's config.json. nullopt when there is
+/// neither (nothing to wire). A pid that names no process is Error::input.
+std::optional<NsHandle> find_container_netns(const State& state);
+
+/// A path that opens the namespace a ledger entry records, if it still exists
+/// anywhere: the recorded pid's or path's, a bind mount's, or some process's
+/// namespace or open fd. For gc and check: not cheap, not on any hook's path.
+std::optional<std::string> find_recorded_netns(const LedgerEntry& entry);
+
+}  // namespace hookwire

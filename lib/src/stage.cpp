@@ -1,0 +1,110 @@
+#include <hookwire/stage.h>
+
+#include <hookwire/error.h>
+#include <hookwire/ledger.h>
+#include <hookwire/profile.h>
+
+#include "annotations.h"
+#include "container_setup.h"
+#include "fs_util.h"
+#include "log.h"
+#include "options.h"
+#include "wire.h"
+
+#include <unistd.h>
+
+namespace hookwire {
+
+namespace {
+
+// --config fixes the profile; otherwise the annotation chooses, then --network,
+// then "default", always among the administrator's profiles.
+Profile resolve_profile(const Options& options, const Choices& choices) {
+  if (options.config_file) {
+    const auto& path = *options.config_file;
+    auto slash = path.find_last_of('/');
+    std::string stem = path.substr(slash == std::string::npos ? 0 : slash + 1);
+    if (stem.ends_with(".json")) stem.resize(stem.size() - 5);
+    return load_profile_file(path, stem);
+  }
+  std::string name(kDefaultProfileName);
+  if (choices.network) {
+    name = *choices.network;
+  } else if (options.network) {
+    name = *options.network;
+  }
+  return load_profile(options.config_dir, name);
+}
+
+void mark_running(const std::string& state_dir, const State& state, Logger& log) {
+  if (!check_state_dir(state_dir, false)) return;
+  Ledger ledger(state_dir);
+  auto entry = ledger.find(state.id);
+  if (!entry) {
+    log.debug("not wired by hookwire; nothing to mark");
+    return;
+  }
+  entry->status = "running";
+  ledger.write(*entry);
+  std::string addresses;
+  for (const auto& address : entry->addresses) addresses += (addresses.empty() ? "" : " ") + address.cidr;
+  log.info("running" + (addresses.empty() ? std::string() : " with " + addresses));
+}
+
+void run_stage(HookName stage, const Options& options, const State& state, Logger& log) {
+  auto choices = read_choices(state);
+  if (choices.disabled) {
+    log.info("disabled by annotation io.hookwire.disable=true");
+    return;
+  }
+  Profile profile = resolve_profile(options, choices);
+  switch (stage) {
+    case HookName::Prestart:
+    case HookName::CreateRuntime:
+      wire(stage, options.state_dir, state, profile, choices, log);
+      return;  // wire() runs the chained hooks inside its rollback scope
+    case HookName::CreateContainer:
+      configure_container(options.state_dir, state, profile, log);
+      break;
+    case HookName::StartContainer:
+      break;  // handled by gate_main
+    case HookName::Poststart:
+      mark_running(options.state_dir, state, log);
+      break;
+    case HookName::Poststop:
+      if (check_state_dir(options.state_dir, false)) {
+        auto released = unwire_id(options.state_dir, state.id, log);
+        if (released.record || !released.links.empty() || !released.addresses.empty())
+          log.info("unwired " + std::to_string(released.links.size()) + " link(s), " +
+                   std::to_string(released.addresses.size()) + " lease(s)");
+      }
+      break;
+  }
+  profile.config.hooks.run(stage, state);
+}
+
+}  // namespace
+
+std::string tool_name(HookName stage) { return "hookwire-" + std::string(kebab_name(stage)); }
+
+int hook_main(HookName stage, int argc, char** argv) {
+  if (stage == HookName::StartContainer) return gate_main(argc, argv);
+  auto parsed = parse_hook_options(stage, argc, argv);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto& options = std::get<Options>(parsed);
+  Logger log(tool_name(stage), *log_level_from(options.log_level), options.log_file);
+  try {
+    State state = read_state(STDIN_FILENO);
+    log.set_container(state.id);
+    run_stage(stage, options, state, log);
+    return 0;
+  } catch (const Error& e) {
+    log.error(e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    log.error(e.what());
+    return 1;
+  }
+}
+
+}  // namespace hookwire

@@ -1,0 +1,255 @@
+#include "wire.h"
+
+#include <hookwire/error.h>
+#include <hookwire/ipam.h>
+#include <hookwire/network.h>
+
+#include "fault.h"
+#include "fs_util.h"
+#include "netns_find.h"
+
+#include <cstdio>
+#include <set>
+
+namespace hookwire {
+
+namespace {
+
+// How many hashed host link names unwire_id tries when the record is unreadable.
+constexpr std::size_t kMaxDerivedLinks = 4;
+
+std::uint64_t fnv1a64(std::string_view text) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : " ") + item;
+  return out;
+}
+
+// A veth of the profile with everything resolved for this container.
+struct PlannedVeth {
+  std::size_t index;  // in profile.config.networks
+  Network network;
+};
+
+std::vector<PlannedVeth> plan_veths(const Profile& profile, const State& state, const Choices& choices) {
+  std::vector<PlannedVeth> out;
+  const auto& networks = profile.config.networks;
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    if (networks[i].type != "veth") continue;
+    Network network = networks[i];
+    if (network.host_interface_name.empty()) network.host_interface_name = host_link_name(state.id, out.size());
+    if (out.empty() && choices.mac) network.mac_address = choices.mac->str();
+    out.push_back({i, std::move(network)});
+  }
+  if (choices.ip && (!profile.ipv4 || out.empty()))
+    throw Error::input("annotation io.hookwire.ip: profile " + profile.name + " has no IPv4 pool");
+  if (choices.ip6 && (!profile.ipv6 || out.empty()))
+    throw Error::input("annotation io.hookwire.ip6: profile " + profile.name + " has no IPv6 pool");
+  if (choices.ip && !profile.ipv4->subnet.contains(*choices.ip))
+    throw Error::input("annotation io.hookwire.ip: " + choices.ip->str() + " is outside the pool " +
+                       profile.ipv4->subnet.str());
+  if (choices.ip6 && !profile.ipv6->subnet.contains(*choices.ip6))
+    throw Error::input("annotation io.hookwire.ip6: " + choices.ip6->str() + " is outside the pool " +
+                       profile.ipv6->subnet.str());
+  return out;
+}
+
+// Undoes a wiring in progress unless dismissed: leases, then the ledger record.
+// (The links are the Wiring's own business.)
+class LeaseRollback {
+ public:
+  LeaseRollback(const Ledger& ledger, const std::string& id) : ledger_(ledger), id_(id) {}
+  ~LeaseRollback() {
+    if (dismissed_) return;
+    try {
+      for (auto& [pool, ip] : leases_) pool.release(ip, id_);
+      ledger_.remove(id_);
+    } catch (...) {
+      // Best effort: gc finds whatever is left, and the error being thrown matters more.
+    }
+  }
+  void add(const Pool& pool, const IpAddress& ip) { leases_.emplace_back(pool, ip); }
+  void dismiss() { dismissed_ = true; }
+
+ private:
+  const Ledger& ledger_;
+  const std::string& id_;
+  std::vector<std::pair<Pool, IpAddress>> leases_;
+  bool dismissed_ = false;
+};
+
+}  // namespace
+
+std::string host_link_name(std::string_view id, std::size_t index) {
+  std::string key(id);
+  if (index > 0) key += "#" + std::to_string(index);
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "hw%013llx",
+                static_cast<unsigned long long>(fnv1a64(key) & 0xfffffffffffffULL));
+  return buffer;
+}
+
+void wire(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
+          const Choices& choices, Logger& log) {
+  auto planned = plan_veths(profile, state, choices);
+  auto netns = find_container_netns(state);
+  if (!netns) {
+    log.warning("no network namespace to wire (no pid, and no namespace path in the bundle); skipping");
+    profile.config.hooks.run(stage, state);
+    return;
+  }
+  if (netns->id() == current_netns_id()) {
+    log.warning("the container shares the runtime's network namespace; not wiring it");
+    profile.config.hooks.run(stage, state);
+    return;
+  }
+  check_state_dir(state_dir, true);
+  Ledger ledger(state_dir);
+  std::optional<LedgerEntry> existing;
+  try {
+    existing = ledger.find(state.id);
+  } catch (const Error& e) {
+    log.warning(std::string("unreadable record, cleaning it up: ") + e.what());
+    unwire_id(state_dir, state.id, log);
+  }
+  if (existing) {
+    if (existing->netns == netns->id() && existing->status != "wiring") {
+      log.info("already wired; nothing to do");
+      profile.config.hooks.run(stage, state);
+      return;
+    }
+    log.info("cleaning up a stale record for this id (" + existing->status + ")");
+    unwire(state_dir, *existing);
+  }
+
+  // The intent goes on record before the first change, so a crash at any later
+  // point leaves a record that poststop or gc can undo.
+  LedgerEntry entry;
+  entry.id = state.id;
+  entry.profile = profile.name;
+  entry.status = "wiring";
+  entry.netns = netns->id();
+  entry.netns_path = netns->path();
+  entry.pid = state.pid.value_or(0);
+  for (const auto& veth : planned)
+    entry.links.push_back({veth.network.host_interface_name, veth.network.name, veth.network.bridge});
+  if (profile.ipv4) entry.pools.push_back(profile.ipv4->key());
+  if (profile.ipv6) entry.pools.push_back(profile.ipv6->key());
+  ledger.write(entry);
+  fault_point("intent recorded");
+
+  LeaseRollback lease_rollback(ledger, state.id);
+  std::map<std::string, std::set<Cidr>> bridge_addresses;
+  for (std::size_t n = 0; n < planned.size(); ++n) {
+    auto& network = planned[n].network;
+    bridge_addresses[network.bridge];
+    if (network.address.empty() && profile.ipv4) {
+      Pool pool(state_dir, *profile.ipv4);
+      auto ip = pool.allocate(state.id, n == 0 ? choices.ip : std::nullopt);
+      lease_rollback.add(pool, ip);
+      network.address = Cidr{ip, profile.ipv4->subnet.prefix}.str();
+      if (network.gateway.empty()) network.gateway = profile.ipv4->gateway.str();
+      bridge_addresses[network.bridge].insert(profile.ipv4->gateway_cidr());
+      entry.addresses.push_back({network.address, profile.ipv4->key()});
+    } else if (!network.address.empty()) {
+      entry.addresses.push_back({network.address, ""});
+    }
+    if (network.ipv6_address.empty() && profile.ipv6) {
+      Pool pool(state_dir, *profile.ipv6);
+      auto ip = pool.allocate(state.id, n == 0 ? choices.ip6 : std::nullopt);
+      lease_rollback.add(pool, ip);
+      network.ipv6_address = Cidr{ip, profile.ipv6->subnet.prefix}.str();
+      if (network.ipv6_gateway.empty()) network.ipv6_gateway = profile.ipv6->gateway.str();
+      bridge_addresses[network.bridge].insert(profile.ipv6->gateway_cidr());
+      entry.addresses.push_back({network.ipv6_address, profile.ipv6->key()});
+    } else if (!network.ipv6_address.empty()) {
+      entry.addresses.push_back({network.ipv6_address, ""});
+    }
+  }
+  fault_point("addresses leased");
+
+  for (const auto& [bridge, addresses] : bridge_addresses)
+    ensure_bridge({bridge, std::vector<Cidr>(addresses.begin(), addresses.end())});
+  fault_point("bridge ensured");
+
+  Wiring wiring(*netns);
+  std::size_t next_veth = 0;
+  for (const auto& network : profile.config.networks) {
+    if (network.type == "loopback") {
+      wiring.add_loopback();
+    } else {
+      wiring.add_veth(planned[next_veth++].network);
+    }
+    fault_point("network added");
+  }
+  for (const auto& route : profile.config.routes) {
+    wiring.add_route(route);
+    fault_point("route added");
+  }
+
+  entry.status = "wired";
+  ledger.write(entry);
+  fault_point("record completed");
+
+  profile.config.hooks.run(stage, state);
+  wiring.commit();
+  lease_rollback.dismiss();
+
+  std::vector<std::string> names, addresses;
+  for (const auto& link : entry.links) names.push_back(link.container + "<->" + link.host + "@" + link.bridge);
+  for (const auto& address : entry.addresses) addresses.push_back(address.cidr);
+  log.info("wired " + join(names) + (addresses.empty() ? "" : " with " + join(addresses)) + " (profile " +
+           profile.name + ")");
+}
+
+Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
+  Released released;
+  for (const auto& link : entry.links)
+    if (remove_host_link(link.host)) released.links.push_back(link.host);
+  if (entry.status == "wiring") {
+    // A crash may have leased addresses the record never got to list.
+    for (const auto& key : entry.pools) {
+      auto some = release_owner(pool_dir(state_dir, key), entry.id);
+      released.addresses.insert(released.addresses.end(), some.begin(), some.end());
+    }
+  } else {
+    for (const auto& address : entry.addresses) {
+      auto cidr = Cidr::parse(address.cidr);
+      if (address.pool.empty() || !cidr) continue;
+      if (release_lease(pool_dir(state_dir, address.pool), cidr->address, entry.id))
+        released.addresses.push_back(cidr->address.str());
+    }
+  }
+  released.record = Ledger(state_dir).remove(entry.id);
+  return released;
+}
+
+Released unwire_id(const std::string& state_dir, const std::string& id, Logger& log) {
+  Ledger ledger(state_dir);
+  try {
+    auto entry = ledger.find(id);
+    if (!entry) return {};
+    return unwire(state_dir, *entry);
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::input) throw;
+    log.warning(std::string("record unreadable, unwiring by id: ") + e.what());
+  }
+  Released released;
+  for (std::size_t i = 0; i < kMaxDerivedLinks; ++i) {
+    auto name = host_link_name(id, i);
+    if (remove_host_link(name)) released.links.push_back(name);
+  }
+  released.addresses = release_everywhere(state_dir, id);
+  released.record = ledger.remove(id);
+  return released;
+}
+
+}  // namespace hookwire

@@ -1,0 +1,43 @@
+// Wiring and unwiring one container: the work of createRuntime and poststop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <hookwire/hooks.h>
+#include <hookwire/ledger.h>
+#include <hookwire/profile.h>
+#include <hookwire/state.h>
+
+#include "annotations.h"
+#include "log.h"
+
+namespace hookwire {
+
+/// The host end's name for veth number `index` of container `id` when the profile
+/// names none: "hw" and 13 hex digits of a hash of the id, 15 bytes, stable.
+std::string host_link_name(std::string_view id, std::size_t index);
+
+/// Wires the container: netns lookup, leases, links, routes, ledger, then the
+/// profile's Hooks[stage]. Skips (with a warning) a container without a netns of
+/// its own. Idempotent for the same id and netns. Rolls everything back on failure.
+void wire(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
+          const Choices& choices, Logger& log);
+
+/// What an unwiring released, for messages.
+struct Released {
+  std::vector<std::string> links;
+  std::vector<std::string> addresses;
+  bool record = false;
+};
+
+/// Undoes what `entry` records: host links, leases, then the record itself (last,
+/// so an interrupted teardown can be run again). Missing pieces are success.
+Released unwire(const std::string& state_dir, const LedgerEntry& entry);
+
+/// Unwires container `id` by its record; when the record is unreadable, by what
+/// can be derived from the id (its hashed host link names, its leases anywhere).
+/// An unknown id is success.
+Released unwire_id(const std::string& state_dir, const std::string& id, Logger& log);
+
+}  // namespace hookwire
