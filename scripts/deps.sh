@@ -1,0 +1,31 @@
+# Sourced by the scripts: installs the Debian packages a task needs, once.
+# Usage: install_deps build [runtime] [test] [bench] [fuzz]
+
+_hookwire_packages() {
+  local group
+  for group in "$@"; do
+    case "$group" in
+      build) echo "g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-dev \
+                   libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev \
+                   doctest-dev" ;;
+      runtime) echo "runc crun podman busybox-static iproute2 jq util-linux" ;;
+      test) echo "iproute2 jq file util-linux python3 procps" ;;
+      bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux" ;;
+      fuzz) echo "clang libclang-rt-14-dev" ;;
+      deb) echo "debhelper dpkg-dev fakeroot" ;;
+    esac
+  done
+}
+
+install_deps() {
+  local wanted missing=()
+  wanted=$(_hookwire_packages "$@")
+  for p in $wanted; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what the suites need, builds, runs every suite (unit, integration, e2e,
+# then unit and integration again under ASan+UBSan), and ends with the line
+# "N passed, N failed[, N skipped]" counted from meson's own results.
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+. scripts/deps.sh
+
+if [ "$(id -u)" != 0 ]; then
+  echo "scripts/test.sh: run me as root: the integration and e2e suites need it" >&2
+  exit 2
+fi
+install_deps build runtime test
+
+logs=()
+run_build() {  # run_build DIR "MESON OPTIONS" SUITES...
+  local dir=$1 opts=$2
+  shift 2
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" $opts >/dev/null || return 1
+  else
+    meson setup "$dir" $opts >/dev/null || return 1
+  fi
+  echo "==> building $dir"
+  ninja -C "$dir" >"$dir.build.log" 2>&1 || { tail -50 "$dir.build.log"; return 1; }
+  local suite args=()
+  for suite in "$@"; do args+=(--suite "$suite"); done
+  echo "==> testing $dir: $*"
+  rm -f "$dir/meson-logs/testlog.json"
+  # Failures are counted from the log below, not from meson's exit code.
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || true
+  logs+=("$dir/meson-logs/testlog.json")
+}
+
+failed_builds=0
+run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized" unit integration e2e || failed_builds=$((failed_builds + 1))
+run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug" \
+  unit integration || failed_builds=$((failed_builds + 1))
+
+python3 - "$failed_builds" "${logs[@]}" <<'PY'
+import json, sys
+failed_builds = int(sys.argv[1])
+passed = failed = skipped = 0
+for path in sys.argv[2:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        result = json.loads(line).get("result", "")
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+failed += failed_builds
+summary = f"{passed} passed, {failed} failed"
+if skipped:
+    summary += f", {skipped} skipped"
+print(summary)
+sys.exit(1 if failed else 0)
+PY
