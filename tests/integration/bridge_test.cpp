@@ -4,11 +4,13 @@
 #include <hookwire/error.h>
 #include <hookwire/network.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lab.h"
+#include "netlink/link.h"
 
 using namespace lab;
 using hookwire::Error;
@@ -71,19 +73,50 @@ TEST_SUITE("bridge") {
     CHECK(global_addresses(lab.host, "br-bare").empty());
   }
 
+  TEST_CASE("a bridge made by ensure_bridge keeps its MAC while ports come and go") {
+    // A bridge with no MAC of its own takes its ports' lowest one (all zeros with
+    // none): the gateway MAC cached by every container would change under them.
+    Lab lab;
+    hookwire::ensure_bridge(default_bridge());
+    std::string mac = link(lab.host, "hookwire0")["address"];
+    CHECK(mac != "00:00:00:00:00:00");
+    CHECK((std::stoi(mac.substr(0, 2), nullptr, 16) & 0x03) == 0x02);  // locally administered unicast
+    {
+      hookwire::Wiring wiring(lab.container.handle());
+      wiring.add_veth(veth_network());
+      CHECK(link(lab.host, "hookwire0")["address"] == mac);
+    }  // rolled back: the bridge has no port again
+    CHECK(link(lab.host, "hookwire0")["address"] == mac);
+  }
+
   TEST_CASE("a link of the bridge's name that is not a bridge is refused with a clear input error") {
     Lab lab;
-    run_in(lab.host, "ip link add hookwire0 type dummy");
+    // This kernel has no dummy driver; ifb is another non-bridge kind it has.
+    run_in(lab.host, "ip link add hookwire0 type ifb");
     CHECK_THROWS_WITH_AS(hookwire::ensure_bridge(default_bridge()),
-                         "bridge hookwire0: exists and is a dummy, not a bridge", Error);
+                         "bridge hookwire0: exists and is an ifb, not a bridge", Error);
     try {
       hookwire::ensure_bridge(default_bridge());
     } catch (const Error& e) {
       CHECK(e.kind() == Error::Kind::input);
     }
-    // Nothing was done to the dummy.
-    CHECK(link(lab.host, "hookwire0")["linkinfo"]["info_kind"] == "dummy");
+    // Nothing was done to the ifb.
+    CHECK(link(lab.host, "hookwire0")["linkinfo"]["info_kind"] == "ifb");
+    CHECK_FALSE(has(link(lab.host, "hookwire0")["flags"], "UP"));
     CHECK(addresses(lab.host, "hookwire0").empty());
+  }
+
+  TEST_CASE("the refusal names the other link's kind, as in the issue's example") {
+    hookwire::netlink::LinkInfo dummy;
+    dummy.name = "hookwire0";
+    dummy.kind = "dummy";
+    CHECK_THROWS_WITH_AS(hookwire::netlink::require_bridge(dummy),
+                         "bridge hookwire0: exists and is a dummy, not a bridge", Error);
+    dummy.kind = "";
+    CHECK_THROWS_WITH_AS(hookwire::netlink::require_bridge(dummy), "bridge hookwire0: exists and is not a bridge",
+                         Error);
+    dummy.kind = "bridge";
+    CHECK_NOTHROW(hookwire::netlink::require_bridge(dummy));
   }
 
   TEST_CASE("two processes ensuring the same new bridge at once both succeed, 20 rounds") {

@@ -96,6 +96,30 @@ json routes_to(const ThrowawayNetns& ns, const std::string& family_flag, const s
   return found;
 }
 
+json snapshot(const ThrowawayNetns& ns, const std::vector<std::string>& except) {
+  auto skipped = [&](const std::string& name) {
+    return std::find(except.begin(), except.end(), name) != except.end();
+  };
+  json links = json::array();
+  for (const auto& entry : ip_json(ns, "-d link")) {
+    if (skipped(entry.value("ifname", ""))) continue;
+    json kind = entry.contains("linkinfo") ? entry["linkinfo"].value("info_kind", "") : "";
+    links.push_back({entry["ifname"], entry["ifindex"], kind, entry["flags"], entry["mtu"], entry.value("txqlen", 0),
+                     entry.value("master", ""), entry.value("address", "")});
+  }
+  json addrs = json::array();
+  for (const auto& entry : ip_json(ns, "addr")) {
+    if (skipped(entry.value("ifname", ""))) continue;
+    for (const auto& a : entry.value("addr_info", json::array()))
+      addrs.push_back({entry["ifname"], a.value("local", ""), a.value("prefixlen", 0)});
+  }
+  json routes = json::array();
+  for (const char* family : {"-4", "-6"})
+    for (const auto& route : ip_json(ns, std::string(family) + " route"))
+      if (!skipped(route.value("dev", ""))) routes.push_back(route);
+  return {{"links", links}, {"addresses", addrs}, {"routes", routes}};
+}
+
 bool has(const json& list, const std::string& item) {
   return std::find(list.begin(), list.end(), json(item)) != list.end();
 }

@@ -57,6 +57,11 @@ std::vector<std::string> link_names(const ThrowawayNetns& ns);
 json addresses(const ThrowawayNetns& ns, const std::string& name);
 /// The `ip -j -4|-6 route` entries of `ns` whose "dst" is `dst`.
 json routes_to(const ThrowawayNetns& ns, const std::string& family_flag, const std::string& dst);
+/// The state of `ns` that wiring may change: links (kind, flags, MTU, txqlen,
+/// master, MAC), addresses and routes, leaving out the links in `except` (shared
+/// bridges, whose carrier and link-local address change by themselves) and what
+/// sits on them.
+json snapshot(const ThrowawayNetns& ns, const std::vector<std::string>& except = {});
 /// Whether `list` (a JSON array of strings) contains `item`.
 bool has(const json& list, const std::string& item);
 

@@ -13,7 +13,8 @@ TEST_SUITE("rollback") {
   TEST_CASE("an impossible route rolls back: no link on either side, lo down again") {
     Lab lab;
     hookwire::ensure_bridge(default_bridge());
-    auto host_before = link_names(lab.host);
+    auto host_before = snapshot(lab.host, {"hookwire0"});
+    auto container_before = snapshot(lab.container);
     {
       hookwire::Wiring wiring(lab.container.handle());
       wiring.add_loopback();
@@ -21,7 +22,8 @@ TEST_SUITE("rollback") {
       REQUIRE(link(lab.host, "hw1234").is_object());
       CHECK_THROWS_AS(wiring.add_route({"10.9.0.0/16", "", "10.99.0.254", "eth0"}), Error);
     }  // not committed: the destructor undoes everything
-    CHECK(link_names(lab.host) == host_before);
+    CHECK(snapshot(lab.host, {"hookwire0"}) == host_before);
+    CHECK(snapshot(lab.container) == container_before);
     CHECK(link_names(lab.container) == std::vector<std::string>{"lo"});
     CHECK_FALSE(has(link(lab.container, "lo")["flags"], "UP"));
     CHECK(link(lab.host, "hookwire0").is_object());  // bridges are shared: never deleted
@@ -49,29 +51,31 @@ TEST_SUITE("rollback") {
 
   TEST_CASE("routes added on links the Wiring did not create are removed on rollback") {
     Lab lab;
-    run_in(lab.container, "ip link add d0 type dummy");
-    run_in(lab.container, "ip link set d0 up");
-    run_in(lab.container, "ip addr add 10.50.0.1/24 dev d0");
+    run_in(lab.container, "ip link add if0 type ifb");
+    run_in(lab.container, "ip link set if0 up");
+    run_in(lab.container, "ip addr add 10.50.0.1/24 dev if0");
     {
       hookwire::Wiring wiring(lab.container.handle());
-      wiring.add_route({"10.60.0.0/16", "", "10.50.0.254", "d0"});
+      wiring.add_route({"10.60.0.0/16", "", "10.50.0.254", "if0"});
       REQUIRE(routes_to(lab.container, "-4", "10.60.0.0/16").size() == 1);
     }
     CHECK(routes_to(lab.container, "-4", "10.60.0.0/16").empty());
-    CHECK(link(lab.container, "d0").is_object());
+    CHECK(link(lab.container, "if0").is_object());
   }
 
   TEST_CASE("a host interface name that already exists fails clearly and changes nothing") {
     Lab lab;
     hookwire::ensure_bridge(default_bridge());
-    run_in(lab.host, "ip link add hw1234 type dummy");
-    auto host_before = ip_json(lab.host, "-d link");
+    run_in(lab.host, "ip link add hw1234 type ifb");
+    auto host_before = snapshot(lab.host, {"hookwire0"});
+    auto container_before = snapshot(lab.container);
     {
       hookwire::Wiring wiring(lab.container.handle());
       CHECK_THROWS_WITH_AS(wiring.add_veth(veth_network()), "create veth hw1234 (peer eth0): File exists", Error);
     }
-    CHECK(ip_json(lab.host, "-d link") == host_before);
-    CHECK(link(lab.host, "hw1234")["linkinfo"]["info_kind"] == "dummy");
+    CHECK(snapshot(lab.host, {"hookwire0"}) == host_before);
+    CHECK(snapshot(lab.container) == container_before);
+    CHECK(link(lab.host, "hw1234")["linkinfo"]["info_kind"] == "ifb");
     CHECK(link_names(lab.container) == std::vector<std::string>{"lo"});
   }
 
@@ -108,7 +112,7 @@ TEST_SUITE("rollback") {
 
   TEST_CASE("Wiring refuses the runtime's own network namespace") {
     Lab lab;
-    auto before = ip_json(lab.host, "-d link");
+    auto before = snapshot(lab.host, {"hookwire0"});
     CHECK_THROWS_WITH_AS(hookwire::Wiring(hookwire::NsHandle::current_net()),
                          "refusing to configure the runtime's own network namespace", Error);
     try {
@@ -116,6 +120,6 @@ TEST_SUITE("rollback") {
     } catch (const Error& e) {
       CHECK(e.kind() == Error::Kind::input);
     }
-    CHECK(ip_json(lab.host, "-d link") == before);
+    CHECK(snapshot(lab.host, {"hookwire0"}) == before);
   }
 }

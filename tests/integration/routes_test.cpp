@@ -90,12 +90,12 @@ TEST_SUITE("routes") {
 
   TEST_CASE("a route on an interface the Wiring did not create is found by name") {
     WiredLab lab;
-    run_in(lab.container, "ip link add d0 type dummy");
-    run_in(lab.container, "ip link set d0 up");
-    run_in(lab.container, "ip addr add 10.50.0.1/24 dev d0");
-    lab.wiring.add_route({"10.60.0.0/16", "", "10.50.0.254", "d0"});
+    run_in(lab.container, "ip link add if0 type ifb");
+    run_in(lab.container, "ip link set if0 up");
+    run_in(lab.container, "ip addr add 10.50.0.1/24 dev if0");
+    lab.wiring.add_route({"10.60.0.0/16", "", "10.50.0.254", "if0"});
     json routes = routes_to(lab.container, "-4", "10.60.0.0/16");
     REQUIRE(routes.size() == 1);
-    CHECK(routes[0]["dev"] == "d0");
+    CHECK(routes[0]["dev"] == "if0");
   }
 }

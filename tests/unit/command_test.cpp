@@ -4,6 +4,8 @@
 #include <hookwire/hooks.h>
 #include <hookwire/state.h>
 
+#include "test_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -25,28 +27,14 @@
 using hookwire::Command;
 using hookwire::Error;
 using hookwire::State;
+using hookwire::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-/// A directory of its own for one test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "hookwire-command-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = fs::canonical(pattern);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+fs::path path_in(const TempDir& dir, const std::string& name) {
+  return fs::path(dir.path()) / name;
+}
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -140,13 +128,15 @@ TEST_CASE("a failing hook is reported like runc, with its stdout and stderr") {
                          "error running hook: exit status 3, stdout: out\\n, stderr: err\\n", Error);
   }
   SUBCASE("no output") {
-    CHECK_THROWS_WITH_AS(sh("exit 1").run(state), "error running hook: exit status 1, stdout: , stderr: ", Error);
+    CHECK_THROWS_WITH_AS(sh("exit 1").run(state), "error running hook: exit status 1, stdout: , stderr: ",
+                         Error);
   }
   SUBCASE("exit 0 is success") {
     CHECK_NOTHROW(sh("echo chatty; echo noisy >&2; exit 0").run(state));
   }
   SUBCASE("output past the capture bound is dropped, without blocking the hook") {
-    auto message = failure_of(sh("head -c 300000 /dev/zero | tr '\\0' a; head -c 200000 /dev/zero >&2; exit 1"), state);
+    auto flood = sh("head -c 300000 /dev/zero | tr '\\0' a; head -c 200000 /dev/zero >&2; exit 1");
+    auto message = failure_of(flood, state);
     CHECK(stdout_of(message) == std::string(Command::kMaxCapture, 'a'));
     // NULs are escaped: raw, they would cut the message short.
     std::string nuls;
@@ -162,7 +152,8 @@ TEST_CASE("a hook killed by a signal is reported with Go's signal name") {
                          "error running hook: signal: killed, stdout: dying\\n, stderr: ", Error);
   }
   SUBCASE("terminated") {
-    CHECK(failure_of(sh("kill -TERM $$"), state) == "error running hook: signal: terminated, stdout: , stderr: ");
+    CHECK(failure_of(sh("kill -TERM $$"), state) ==
+          "error running hook: signal: terminated, stdout: , stderr: ");
   }
   SUBCASE("segmentation fault, without a core") {
     CHECK(failure_of(sh("ulimit -c 0; kill -SEGV $$"), state) ==
@@ -179,17 +170,19 @@ TEST_CASE("a hook that cannot start is reported like Go's fork/exec error") {
   TempDir dir;
 
   SUBCASE("missing program") {
-    CHECK_THROWS_WITH_AS(program("/no/such").run(state), "fork/exec /no/such: no such file or directory", Error);
+    CHECK_THROWS_WITH_AS(program("/no/such").run(state), "fork/exec /no/such: no such file or directory",
+                         Error);
   }
   SUBCASE("program without the execute bit") {
-    auto script = dir / "not-executable";
+    auto script = path_in(dir, "not-executable");
     std::ofstream(script) << "#!/bin/sh\nexit 0\n";
-    CHECK(failure_of(program(script.string()), state) == "fork/exec " + script.string() + ": permission denied");
+    CHECK(failure_of(program(script.string()), state) ==
+          "fork/exec " + script.string() + ": permission denied");
   }
   SUBCASE("missing working directory: the hook must not run anywhere else") {
-    auto marker = dir / "ran";
+    auto marker = path_in(dir, "ran");
     auto command = sh("touch " + marker.string());
-    command.dir = (dir / "no-such-dir").string();
+    command.dir = path_in(dir, "no-such-dir").string();
     CHECK(failure_of(command, state) == "fork/exec /bin/sh: no such file or directory");
     CHECK_FALSE(fs::exists(marker));
   }
@@ -208,7 +201,7 @@ TEST_CASE("a hook past its timeout is killed with its whole process group") {
   using std::chrono::steady_clock;
 
   SUBCASE("even when a grandchild holds stdout open") {
-    auto grandchild_file = dir / "grandchild";
+    auto grandchild_file = path_in(dir, "grandchild");
     auto command = sh("sleep 30 & echo $! > " + grandchild_file.string() + "; sleep 30");
     command.timeout = std::chrono::seconds(1);
     auto start = steady_clock::now();
@@ -245,7 +238,7 @@ TEST_CASE("a hook past its timeout is killed with its whole process group") {
 TEST_CASE("a hook's exit is not held up by a grandchild that keeps its pipes") {
   auto state = state_of_size(0);
   TempDir dir;
-  auto grandchild_file = dir / "grandchild";
+  auto grandchild_file = path_in(dir, "grandchild");
   auto spawn_sleeper = "sleep 30 & echo $! > " + grandchild_file.string() + "; echo out; ";
 
   auto start = std::chrono::steady_clock::now();
@@ -253,7 +246,8 @@ TEST_CASE("a hook's exit is not held up by a grandchild that keeps its pipes") {
     CHECK_NOTHROW(sh(spawn_sleeper + "exit 0").run(state));
   }
   SUBCASE("failure still carries what the hook wrote") {
-    CHECK(failure_of(sh(spawn_sleeper + "exit 4"), state) == "error running hook: exit status 4, stdout: out\\n, stderr: ");
+    CHECK(failure_of(sh(spawn_sleeper + "exit 4"), state) ==
+          "error running hook: exit status 4, stdout: out\\n, stderr: ");
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
   pid_t grandchild = read_pid(grandchild_file);
@@ -265,7 +259,7 @@ TEST_CASE("a hook's exit is not held up by a grandchild that keeps its pipes") {
 
 TEST_CASE("the State reaches the hook's stdin byte for byte") {
   TempDir dir;
-  auto received = dir / "stdin";
+  auto received = path_in(dir, "stdin");
   auto command = sh("cat > " + received.string());
 
   SUBCASE("small, with the runtime's trailing newline") {
@@ -293,8 +287,8 @@ TEST_CASE("the State reaches the hook's stdin byte for byte") {
     state.bundle = "/b";
     state.annotations = {{"a", "b"}};
     command.run(state);
-    CHECK(slurp(received) ==
-          R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b","annotations":{"a":"b"}})");
+    CHECK(slurp(received) == R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b",)"
+                             R"("annotations":{"a":"b"}})");
   }
 }
 
@@ -310,7 +304,8 @@ TEST_CASE("a hook that does not read its stdin does not hurt the caller") {
     CHECK_NOTHROW(sh("exec 0<&-; sleep 0.3").run(state));
   }
   SUBCASE("it fails: its own error is what is reported") {
-    CHECK(failure_of(sh("exec 0<&-; exit 2"), state) == "error running hook: exit status 2, stdout: , stderr: ");
+    CHECK(failure_of(sh("exec 0<&-; exit 2"), state) ==
+          "error running hook: exit status 2, stdout: , stderr: ");
   }
 
   // Still alive, and SIGPIPE as we found it: not pending, not blocked, same handler.
@@ -346,8 +341,8 @@ TEST_CASE("env, dir and argv are the hook's, exactly") {
   }
   SUBCASE("dir is the working directory") {
     auto command = sh("/bin/pwd; exit 1");
-    command.dir = dir.str();
-    CHECK(stdout_of(failure_of(command, state)) == dir.str() + "\\n");
+    command.dir = dir.path();
+    CHECK(stdout_of(failure_of(command, state)) == fs::canonical(dir.path()).string() + "\\n");
   }
   SUBCASE("an empty dir inherits ours") {
     CHECK(stdout_of(failure_of(sh("/bin/pwd; exit 1"), state)) == fs::current_path().string() + "\\n");
@@ -367,6 +362,26 @@ TEST_CASE("env, dir and argv are the hook's, exactly") {
     script.raw = "echo \"$0 $#\"; exit 1\n";
     CHECK(stdout_of(failure_of(program("/bin/sh"), script)) == "/bin/sh 0\\n");
   }
+}
+
+TEST_CASE("run leaves no fd and no child behind, whatever the outcome") {
+  auto state = state_of_size(100 * 1024);
+  auto count_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
+  };
+  auto before = count_fds();
+  auto slow = sh("sleep 30");
+  slow.timeout = std::chrono::milliseconds(100);
+
+  CHECK_NOTHROW(program("/bin/true").run(state));
+  CHECK_FALSE(failure_of(sh("exit 1"), state).empty());
+  CHECK_FALSE(failure_of(program("/no/such"), state).empty());
+  CHECK_FALSE(failure_of(slow, state).empty());
+
+  CHECK(count_fds() == before);
+  errno = 0;
+  CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
 }
 
 TEST_CASE("the hook gets only fds 0, 1 and 2, in a process group of its own, with no signal blocked") {
@@ -389,7 +404,9 @@ TEST_CASE("the hook gets only fds 0, 1 and 2, in a process group of its own, wit
     CHECK(lines[0] != std::to_string(getpgrp()));
   }
   SUBCASE("signal mask") {
-    CHECK(stdout_of(failure_of(sh("grep SigBlk /proc/$$/status; exit 1"), state)) == "SigBlk:\t0000000000000000\\n");
+    // grep itself, not a shell: dash clears its mask at startup. The missing file makes it fail.
+    auto command = program("/bin/grep", {"grep", "-h", "^SigBlk:", "/proc/self/status", "/no/such"});
+    CHECK(stdout_of(failure_of(command, state)) == "SigBlk:\t0000000000000000\\n");
   }
 
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

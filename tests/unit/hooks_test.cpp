@@ -28,7 +28,8 @@ std::shared_ptr<const CommandHook> sh_hook(const std::string& script) {
 }
 
 hookwire::State a_state() {
-  return hookwire::parse_state(R"({"ociVersion":"1.0.2-dev","id":"c1","status":"creating","pid":1,"bundle":"/b"})");
+  return hookwire::parse_state(
+      R"({"ociVersion":"1.0.2-dev","id":"c1","status":"creating","pid":1,"bundle":"/b"})");
 }
 
 }  // namespace
@@ -62,8 +63,8 @@ TEST_CASE("hook names read both ways, OCI and kebab-case") {
     for (std::size_t i = 0; i < names.size(); ++i) CHECK(names[i] == rows[i].name);
   }
   SUBCASE("anything else is no name") {
-    for (const char* text : {"", "CreateRuntime", "create_runtime", "createruntime", "poststart ", "post-start",
-                             "startcontainer"}) {
+    for (const char* text :
+         {"", "CreateRuntime", "create_runtime", "createruntime", "poststart ", "post-start", "startcontainer"}) {
       CAPTURE(text);
       CHECK_FALSE(hookwire::hook_name_from(text).has_value());
     }
@@ -123,7 +124,8 @@ TEST_CASE("Hooks::run runs a stage's hooks in order and stops at the first failu
     hooks.add(HookName::Poststop, std::make_shared<const CommandHook>(missing));
     hooks.add(HookName::Poststop, sh_hook("touch " + log));
     CHECK_THROWS_WITH_AS(hooks.run(HookName::Poststop, state),
-                         "error running poststop hook #0: fork/exec /no/such: no such file or directory", Error);
+                         "error running poststop hook #0: fork/exec /no/such: no such file or directory",
+                         Error);
     CHECK_FALSE(fs::exists(log));
   }
 

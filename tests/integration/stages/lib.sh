@@ -1,0 +1,126 @@
+# Shared by the stage tests: each test runs in a throwaway "host" netns, with
+# containers that are `sleep` processes in netns of their own, and a state dir
+# and profile dir of its own. Everything goes away when the test ends, even when
+# it fails.
+set -euo pipefail
+
+if [ -z "${HOOKWIRE_IN_THROWAWAY_NETNS:-}" ]; then
+  HOOKWIRE_IN_THROWAWAY_NETNS=1 exec unshare -n -- "$0" "$@"
+fi
+
+: "${HOOKWIRE_BUILD:?HOOKWIRE_BUILD must name the build dir}"
+HOOKS=$HOOKWIRE_BUILD/hooks
+HOOKWIRE=$HOOKWIRE_BUILD/cli/hookwire
+WORK=$(mktemp -d /tmp/hookwire-stage-test.XXXXXX)
+STATE_DIR=$WORK/state
+CONFIG_DIR=$WORK/networks
+mkdir -p "$CONFIG_DIR"
+chmod 0755 "$WORK" "$CONFIG_DIR"
+SLEEPERS=()
+
+cleanup() {
+  local pid
+  for pid in "${SLEEPERS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# new_container: starts a process in a new netns and sets CONTAINER_PID once the
+# namespace is really its own (unshare execs sleep only after unshare(2)). Not
+# called in $(...): the sleeper would hold the substitution's pipe open.
+new_container() {
+  unshare -n -- sleep 600 </dev/null >/dev/null 2>&1 &
+  CONTAINER_PID=$!
+  disown "$CONTAINER_PID"  # no "Killed" job notices when tests kill it
+  SLEEPERS+=("$CONTAINER_PID")
+  local self
+  self=$(readlink /proc/self/ns/net)
+  for _ in $(seq 200); do
+    [ "$(readlink /proc/$CONTAINER_PID/ns/net 2>/dev/null)" != "$self" ] && return 0
+    sleep 0.01
+  done
+  fail "container $CONTAINER_PID never got a netns of its own"
+}
+
+# state ID PID STATUS [ANNOTATIONS-JSON] [EXTRA-JSON-FIELDS]: a State as runc sends it.
+state() {
+  local id=$1 pid=$2 status=$3 annotations=${4:-'{}'}
+  if [ "$pid" = none ]; then
+    printf '{"ociVersion":"1.0.2-dev","id":"%s","status":"%s","bundle":"%s","annotations":%s}' \
+      "$id" "$status" "$WORK" "$annotations"
+  else
+    printf '{"ociVersion":"1.0.2-dev","id":"%s","status":"%s","pid":%s,"bundle":"%s","annotations":%s}' \
+      "$id" "$status" "$pid" "$WORK" "$annotations"
+  fi
+}
+
+# hook STAGE [OPTIONS...] < STATE: runs a hook binary with this test's dirs.
+hook() {
+  local stage=$1
+  shift
+  "$HOOKS/hookwire-$stage" --state-dir "$STATE_DIR" --config-dir "$CONFIG_DIR" "$@"
+}
+
+# in_container PID CMD...: runs CMD in the container's netns.
+in_container() {
+  local pid=$1
+  shift
+  nsenter --net="/proc/$pid/ns/net" -- "$@"
+}
+
+# kill_container PID: the container's process exits, and with it its netns.
+kill_container() {
+  kill -9 "$1" 2>/dev/null || true
+  for _ in $(seq 200); do
+    [ -e "/proc/$1/ns/net" ] || return 0
+    sleep 0.01
+  done
+  fail "container $1 did not exit"
+}
+
+expect_eq() {  # expect_eq WHAT ACTUAL EXPECTED
+  [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
+}
+
+expect_exit() {  # expect_exit CODE WHAT CMD...: runs CMD, checks its exit code
+  local want=$1 what=$2 got=0
+  shift 2
+  "$@" || got=$?
+  [ "$got" = "$want" ] || fail "$what: exit $got, expected $want"
+}
+
+# What hookwire may have left: host links made by hookwire (hw*), leases, records.
+host_links() { ip -j link show | jq -r '.[].ifname' | grep -E '^hw' || true; }
+lease_count() { find "$STATE_DIR/ipam" -mindepth 2 -not -name '.*' 2>/dev/null | wc -l; }
+record_count() { find "$STATE_DIR/ledger" -name '*.json' -not -name '.*' 2>/dev/null | wc -l; }
+
+expect_nothing_left() {
+  expect_eq "host links left" "$(host_links | tr '\n' ' ')" ""
+  expect_eq "leases left" "$(lease_count)" 0
+  expect_eq "records left" "$(record_count)" 0
+}
+
+# container_addresses PID IFNAME: the global addresses of IFNAME, space separated.
+container_addresses() {
+  in_container "$1" ip -j addr show dev "$2" |
+    jq -r '[.[0].addr_info[] | select(.scope == "global") | "\(.local)/\(.prefixlen)"] | join(" ")'
+}
+
+# write_profile NAME JSON: a profile file owned by root, mode 0644.
+write_profile() {
+  printf '%s\n' "$2" >"$CONFIG_DIR/$1.json"
+  chmod 0644 "$CONFIG_DIR/$1.json"
+}
+
+# run_case NAME: runs the function case_NAME, so one script holds many cases.
+run_case() {
+  local name=${1:?which case?}
+  declare -F "case_$name" >/dev/null || fail "no such case: $name"
+  "case_$name"
+  echo "ok: $name"
+}
