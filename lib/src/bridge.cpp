@@ -4,6 +4,7 @@
 #include <hookwire/error.h>
 
 #include <cerrno>
+#include <sys/random.h>
 
 #include <linux/if.h>
 
@@ -12,6 +13,21 @@
 #include "netlink/rtnl_socket.h"
 
 namespace hookwire {
+
+namespace {
+
+// A random locally administered unicast MAC. A bridge whose MAC was never set
+// takes the lowest MAC of its ports (zero when it has none), so the gateway's MAC,
+// cached by every container, would change whenever a container comes or goes.
+MacAddress random_bridge_mac() {
+  MacAddress mac;
+  if (getrandom(mac.bytes.data(), mac.bytes.size(), 0) != static_cast<ssize_t>(mac.bytes.size()))
+    throw_errno("getrandom");
+  mac.bytes[0] = static_cast<std::uint8_t>((mac.bytes[0] & 0xfe) | 0x02);
+  return mac;
+}
+
+}  // namespace
 
 bool ensure_bridge(const BridgeSpec& spec) {
   if (spec.name.empty()) throw Error::input("bridge: the name is empty");
@@ -23,7 +39,7 @@ bool ensure_bridge(const BridgeSpec& spec) {
       auto info = netlink::parse_link(nlh);
       if (info && info->name == spec.name) link = std::move(info);
     };
-    netlink::Status status = socket.try_request(netlink::create_bridge_request(spec.name).get(), echo);
+    netlink::Status status = socket.try_request(netlink::create_bridge_request(spec.name, random_bridge_mac()).get(), echo);
     if (status.ok())
       created = true;
     else if (status.error != EEXIST)  // EEXIST: another hook made it since our look-up

@@ -204,18 +204,20 @@ std::string timeout_text(std::chrono::nanoseconds timeout) {
 }  // namespace
 
 void Command::run(const State& state) const {
-  const std::string input = state.raw.empty() ? marshal_state(state) : state.raw;
-  // runc 1.1 arms a timer on any non-nil timeout; a zero one means "none" here.
-  std::optional<Clock::time_point> deadline;
+  std::string marshalled;
+  std::string_view unwritten = state.raw;
+  if (unwritten.empty()) unwritten = marshalled = marshal_state(state);
 
   auto spawned = command_impl::spawn_hook(*this);
   HookProcess process(spawned.pid);
+  // Like runc, the clock starts once the hook has started. runc 1.1 arms its timer on
+  // any non-nil timeout; a zero one means "none" here.
+  std::optional<Clock::time_point> deadline;
   if (timeout && timeout->count() != 0) deadline = Clock::now() + *timeout;
   UniqueFd pidfd = open_pidfd(spawned.pid);
   UniqueFd stdin_sink = std::move(spawned.stdin_sink);
   Capture out{std::move(spawned.stdout_source), {}};
   Capture err{std::move(spawned.stderr_source), {}};
-  std::string_view unwritten = input;
   if (unwritten.empty()) stdin_sink.reset();
   SigpipeBlock sigpipe_block;
 

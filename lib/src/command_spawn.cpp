@@ -42,17 +42,18 @@ void UniqueFd::reset() noexcept {
   fd_ = -1;
 }
 
+namespace {
+
+namespace bp = boost::process;
+
+/// Go's text for an errno, as os/exec prints it: strerror lowercased ("no such file
+/// or directory"), acronyms kept ("RPC ...").
 std::string go_errno_text(int err) {
   std::string text = std::strerror(err);
-  // Go words errnos like strerror, lowercased, but keeps acronyms ("RPC ...").
   if (text.size() > 1 && !std::isupper(static_cast<unsigned char>(text[1])))
     text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
 }
-
-namespace {
-
-namespace bp = boost::process;
 
 /// The child-side setup that Boost.Process's own initializers get wrong for a hook.
 class HookSetup : public bp::extend::handler {
@@ -157,7 +158,8 @@ Pipe make_pipe() {
 
 void set_nonblocking(const UniqueFd& fd) {
   int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("fcntl O_NONBLOCK on a hook pipe");
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+    throw_errno("fcntl O_NONBLOCK on a hook pipe");
 }
 
 }  // namespace

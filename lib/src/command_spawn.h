@@ -44,7 +44,4 @@ struct SpawnedHook {
 /// no other fd. Throws Error::failed("fork/exec PATH: reason") like Go's os/exec.
 SpawnedHook spawn_hook(const Command& command);
 
-/// Go's text for an errno ("no such file or directory"), as os/exec words it.
-std::string go_errno_text(int err);
-
 }  // namespace hookwire::command_impl

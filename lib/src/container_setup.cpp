@@ -120,8 +120,16 @@ void write_files(const State& state, const Profile& profile, const LedgerEntry& 
     if (!profile.dns.nameservers.empty())
       write_in_rootfs(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns));
   } catch (const Error& e) {
-    if (e.code().value() != EROFS) throw;
-    log.info("the rootfs is read-only; not writing /etc/hosts or /etc/resolv.conf");
+    // A read-only rootfs, or an image whose file is a dangling symlink (resolved
+    // inside the rootfs): the container starts without our file, as it would
+    // without hookwire.
+    if (e.code().value() == EROFS) {
+      log.info("the rootfs is read-only; not writing /etc/hosts or /etc/resolv.conf");
+    } else if (e.code().value() == ENOENT || e.code().value() == ENOTDIR) {
+      log.warning(std::string(e.what()) + "; skipping it");
+    } else {
+      throw;
+    }
   }
 }
 

@@ -65,7 +65,8 @@ const std::vector<std::shared_ptr<const Hook>>& Hooks::at(HookName name) const {
 }
 
 bool Hooks::empty() const {
-  return std::all_of(by_name_.begin(), by_name_.end(), [](const auto& entry) { return entry.second.empty(); });
+  return std::all_of(by_name_.begin(), by_name_.end(),
+                     [](const auto& entry) { return entry.second.empty(); });
 }
 
 void Hooks::run(HookName name, const State& state) const {

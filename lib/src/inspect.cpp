@@ -22,17 +22,6 @@ namespace {
 // A dump can be interrupted when the tables change under it; then it is retried.
 constexpr int kDumpAttempts = 5;
 
-template <typename Header>
-netlink::MsgPtr dump_request(int type, unsigned char family) {
-  netlink::MsgPtr msg(nlmsg_alloc_simple(type, NLM_F_DUMP));
-  if (!msg) throw Error::system(ENOMEM, "allocate dump request");
-  Header header{};
-  reinterpret_cast<unsigned char*>(&header)[0] = family;  // every rtnetlink header starts with the family
-  if (nlmsg_append(msg.get(), &header, sizeof header, NLMSG_ALIGNTO) < 0)
-    throw Error::system(ENOMEM, "build dump request");
-  return msg;
-}
-
 // Runs one dump, retrying while it is interrupted; throws when the kernel refuses.
 void run_dump(netlink::Socket& socket, const std::function<netlink::MsgPtr()>& make,
               const std::function<void()>& reset, const netlink::Handler& on_part, const char* what) {
@@ -54,7 +43,7 @@ std::vector<InterfaceState> list_interfaces() {
   netlink::Socket socket;
   std::vector<InterfaceState> links;
   run_dump(
-      socket, [] { return dump_request<ifinfomsg>(RTM_GETLINK, AF_UNSPEC); }, [&] { links.clear(); },
+      socket, [] { return netlink::dump_request(RTM_GETLINK, AF_UNSPEC); }, [&] { links.clear(); },
       [&](const nlmsghdr& nlh) {
         auto info = netlink::parse_link(nlh);
         if (!info) return;
@@ -75,7 +64,7 @@ std::vector<InterfaceState> list_interfaces() {
 
   std::map<int, std::vector<InterfaceAddress>> addresses;
   run_dump(
-      socket, [] { return dump_request<ifaddrmsg>(RTM_GETADDR, AF_UNSPEC); }, [&] { addresses.clear(); },
+      socket, [] { return netlink::dump_request(RTM_GETADDR, AF_UNSPEC); }, [&] { addresses.clear(); },
       [&](const nlmsghdr& nlh) {
         if (auto info = netlink::parse_address(nlh))
           addresses[info->index].push_back({info->cidr, (info->flags & IFA_F_TENTATIVE) != 0});
@@ -90,7 +79,7 @@ std::vector<RouteState> list_routes() {
   netlink::Socket socket;
   std::vector<RouteState> routes;
   run_dump(
-      socket, [] { return dump_request<rtmsg>(RTM_GETROUTE, AF_UNSPEC); }, [&] { routes.clear(); },
+      socket, [] { return netlink::dump_request(RTM_GETROUTE, AF_UNSPEC); }, [&] { routes.clear(); },
       [&](const nlmsghdr& nlh) {
         auto info = netlink::parse_route(nlh);
         if (!info || info->table != RT_TABLE_MAIN || info->type != RTN_UNICAST) return;

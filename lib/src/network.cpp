@@ -97,9 +97,16 @@ void Wiring::Impl::add_loopback() {
   auto lo = netlink::find_link(container_socket, "lo");
   if (!lo) throw Error::system(ENODEV, "look up lo");
   if (lo->flags & IFF_UP) return;  // already up: nothing to do, nothing to undo
+  // Bringing lo up makes the kernel add 127.0.0.1/8, and taking it down keeps it:
+  // the undo removes it again unless it was there before.
+  const Cidr loopback4{*IpAddress::parse("127.0.0.1"), 8};
+  MsgPtr forget = netlink::has_address(container_socket, lo->index, loopback4)
+                      ? nullptr
+                      : netlink::delete_address_request(lo->index, loopback4);
   MsgPtr down = netlink::set_link_up_request(lo->index, false);
   container_socket.request(netlink::set_link_up_request(lo->index, true).get(), "set lo up");
-  undo.push_back({&container_socket, std::move(down)});
+  if (forget) undo.push_back({&container_socket, std::move(forget)});
+  undo.push_back({&container_socket, std::move(down)});  // undone first
 }
 
 VethLink Wiring::Impl::add_veth(const Network& network) {

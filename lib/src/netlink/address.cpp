@@ -57,6 +57,18 @@ MsgPtr add_address_request(int index, const Cidr& cidr) {
   return MsgPtr(msg);
 }
 
+MsgPtr delete_address_request(int index, const Cidr& cidr) {
+  AddrPtr addr(rtnl_addr_alloc());
+  if (!addr) throw Error::system(ENOMEM, "allocate address object");
+  rtnl_addr_set_ifindex(addr.get(), index);
+  NlAddrPtr local = to_nl(cidr.address, cidr.prefix);
+  check_built(rtnl_addr_set_local(addr.get(), local.get()), "set local address");
+  rtnl_addr_set_prefixlen(addr.get(), cidr.prefix);
+  nl_msg* msg = nullptr;
+  check_built(rtnl_addr_build_delete_request(addr.get(), 0, &msg), "build address delete request");
+  return MsgPtr(msg);
+}
+
 std::optional<AddressInfo> parse_address(const nlmsghdr& nlh) {
   if (nlh.nlmsg_type != RTM_NEWADDR || nlh.nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return std::nullopt;
   auto* header = const_cast<nlmsghdr*>(&nlh);
@@ -81,6 +93,17 @@ std::optional<AddressInfo> parse_address(const nlmsghdr& nlh) {
                ifa->ifa_prefixlen};
   info.flags = tb[IFA_FLAGS] ? nla_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
   return info;
+}
+
+bool has_address(Socket& socket, int index, const Cidr& cidr) {
+  MsgPtr msg = dump_request(RTM_GETADDR, cidr.family() == Family::v4 ? AF_INET : AF_INET6);
+  bool found = false;
+  Status status = socket.dump(msg.get(), [&](const nlmsghdr& nlh) {
+    auto info = parse_address(nlh);
+    if (info && info->index == index && info->cidr == cidr) found = true;
+  });
+  if (!status.ok()) throw Error::system(status.error, "list addresses", status.detail);
+  return found;
 }
 
 }  // namespace hookwire::netlink

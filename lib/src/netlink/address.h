@@ -6,8 +6,7 @@
 #include <hookwire/ip.h>
 
 #include "netlink/ptr.h"
-
-struct nlmsghdr;
+#include "netlink/rtnl_socket.h"
 
 namespace hookwire::netlink {
 
@@ -18,6 +17,9 @@ NlAddrPtr to_nl(const IpAddress& ip, int prefix = -1);
 /// broadcast address; IPv6 gets IFA_F_NODAD, so it is never tentative.
 MsgPtr add_address_request(int index, const Cidr& cidr);
 
+/// RTM_DELADDR of `cidr` from link `index`.
+MsgPtr delete_address_request(int index, const Cidr& cidr);
+
 /// What an RTM_NEWADDR message says about one address.
 struct AddressInfo {
   int index = 0;
@@ -27,5 +29,8 @@ struct AddressInfo {
 
 /// Parses an RTM_NEWADDR message of family AF_INET or AF_INET6; nullopt otherwise.
 std::optional<AddressInfo> parse_address(const nlmsghdr& nlh);
+
+/// Whether link `index` holds `cidr`, by a dump of the socket's netns. Throws Error::system.
+bool has_address(Socket& socket, int index, const Cidr& cidr);
 
 }  // namespace hookwire::netlink

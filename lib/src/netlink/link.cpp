@@ -135,10 +135,13 @@ MsgPtr create_veth_request(const VethSpec& spec) {
   return MsgPtr(msg);
 }
 
-MsgPtr create_bridge_request(const std::string& name) {
+MsgPtr create_bridge_request(const std::string& name, const MacAddress& mac) {
   LinkPtr link = alloc_link();
   check_built(rtnl_link_set_type(link.get(), "bridge"), "set link type bridge");
   rtnl_link_set_name(link.get(), name.c_str());
+  NlAddrPtr address(nl_addr_build(AF_LLC, mac.bytes.data(), mac.bytes.size()));
+  if (!address) throw Error::system(ENOMEM, "allocate MAC address");
+  rtnl_link_set_addr(link.get(), address.get());
   rtnl_link_set_flags(link.get(), IFF_UP);
   nl_msg* msg = nullptr;
   check_built(rtnl_link_build_add_request(link.get(), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg),
@@ -172,7 +175,8 @@ std::optional<LinkInfo> find_link(Socket& socket, const std::string& name) {
 
 void require_bridge(const LinkInfo& link) {
   if (link.kind == "bridge") return;
-  std::string what = link.kind.empty() ? "not a bridge" : "a " + link.kind + ", not a bridge";
+  std::string article = std::string("aeiou").find(link.kind.empty() ? 'x' : link.kind[0]) == std::string::npos ? "a " : "an ";
+  std::string what = link.kind.empty() ? "not a bridge" : article + link.kind + ", not a bridge";
   throw Error::input("bridge " + link.name + ": exists and is " + what);
 }
 

@@ -48,8 +48,8 @@ struct VethSpec {
 };
 /// RTM_NEWLINK (create, exclusive, echo) for the pair; the host end starts up.
 MsgPtr create_veth_request(const VethSpec& spec);
-/// RTM_NEWLINK (create, exclusive, echo) for a bridge that starts up.
-MsgPtr create_bridge_request(const std::string& name);
+/// RTM_NEWLINK (create, exclusive, echo) for a bridge with address `mac` that starts up.
+MsgPtr create_bridge_request(const std::string& name, const MacAddress& mac);
 /// AF_BRIDGE RTM_SETLINK setting the hairpin flag (IFLA_BRPORT_MODE) of bridge port `index`.
 MsgPtr hairpin_request(int index, bool on);
 

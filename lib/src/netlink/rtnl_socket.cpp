@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -49,6 +50,18 @@ Status parse_done(const nlmsghdr& nlh) {
 }
 
 }  // namespace
+
+MsgPtr dump_request(int type, unsigned char family) {
+  MsgPtr msg(nlmsg_alloc_simple(type, NLM_F_DUMP));
+  if (!msg) throw Error::system(ENOMEM, "allocate dump request");
+  // ifinfomsg for links, ifaddrmsg and rtmsg (shorter) for the rest: the kernel
+  // reads only the header it needs, and the family comes first in each.
+  std::size_t size = type == RTM_GETLINK ? sizeof(ifinfomsg) : type == RTM_GETADDR ? sizeof(ifaddrmsg) : sizeof(rtmsg);
+  unsigned char header[sizeof(ifinfomsg)] = {};
+  header[0] = family;
+  if (nlmsg_append(msg.get(), header, size, NLMSG_ALIGNTO) < 0) throw Error::system(ENOMEM, "build dump request");
+  return msg;
+}
 
 Socket::Socket() : sock_(nl_socket_alloc()), buffer_(new char[kBufferSize]) {
   if (!sock_) throw Error::system(ENOMEM, "allocate netlink socket");

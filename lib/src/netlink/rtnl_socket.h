@@ -30,6 +30,10 @@ struct Status {
 /// GET replies, echoes, dump parts.
 using Handler = std::function<void(const nlmsghdr&)>;
 
+/// A dump request (RTM_GET*, NLM_F_DUMP) for `family`; every rtnetlink header
+/// starts with the family byte, and ifinfomsg is the largest one a dump needs.
+MsgPtr dump_request(int type, unsigned char family);
+
 /// One request of a batch, with the "verb object" that names it in an error.
 struct Request {
   MsgPtr msg;
