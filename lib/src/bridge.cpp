@@ -39,7 +39,8 @@ bool ensure_bridge(const BridgeSpec& spec) {
       auto info = netlink::parse_link(nlh);
       if (info && info->name == spec.name) link = std::move(info);
     };
-    netlink::Status status = socket.try_request(netlink::create_bridge_request(spec.name, random_bridge_mac()).get(), echo);
+    netlink::Status status =
+        socket.try_request(netlink::create_bridge_request(spec.name, random_bridge_mac()).get(), echo);
     if (status.ok())
       created = true;
     else if (status.error != EEXIST)  // EEXIST: another hook made it since our look-up

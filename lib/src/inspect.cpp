@@ -10,9 +10,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#include "netlink/address.h"
-#include "netlink/link.h"
-#include "netlink/route.h"
+#include "netlink/parse.h"
 #include "netlink/rtnl_socket.h"
 
 namespace hookwire {
@@ -23,11 +21,12 @@ namespace {
 constexpr int kDumpAttempts = 5;
 
 // Runs one dump, retrying while it is interrupted; throws when the kernel refuses.
-void run_dump(netlink::Socket& socket, const std::function<netlink::MsgPtr()>& make,
-              const std::function<void()>& reset, const netlink::Handler& on_part, const char* what) {
+void run_dump(netlink::Socket& socket, int type, const std::function<void()>& reset,
+              const netlink::Handler& on_part, const char* what) {
   for (int attempt = 1;; ++attempt) {
     reset();
-    netlink::Status status = socket.dump(make().get(), on_part);
+    netlink::DumpRequest request = netlink::dump_request(type, AF_UNSPEC);
+    netlink::Status status = socket.dump(&request.header, on_part);
     if (!status.ok()) throw Error::system(status.error, what, status.detail);
     if (!status.interrupted || attempt == kDumpAttempts) return;
   }
@@ -43,7 +42,7 @@ std::vector<InterfaceState> list_interfaces() {
   netlink::Socket socket;
   std::vector<InterfaceState> links;
   run_dump(
-      socket, [] { return netlink::dump_request(RTM_GETLINK, AF_UNSPEC); }, [&] { links.clear(); },
+      socket, RTM_GETLINK, [&] { links.clear(); },
       [&](const nlmsghdr& nlh) {
         auto info = netlink::parse_link(nlh);
         if (!info) return;
@@ -64,7 +63,7 @@ std::vector<InterfaceState> list_interfaces() {
 
   std::map<int, std::vector<InterfaceAddress>> addresses;
   run_dump(
-      socket, [] { return netlink::dump_request(RTM_GETADDR, AF_UNSPEC); }, [&] { addresses.clear(); },
+      socket, RTM_GETADDR, [&] { addresses.clear(); },
       [&](const nlmsghdr& nlh) {
         if (auto info = netlink::parse_address(nlh))
           addresses[info->index].push_back({info->cidr, (info->flags & IFA_F_TENTATIVE) != 0});
@@ -79,7 +78,7 @@ std::vector<RouteState> list_routes() {
   netlink::Socket socket;
   std::vector<RouteState> routes;
   run_dump(
-      socket, [] { return netlink::dump_request(RTM_GETROUTE, AF_UNSPEC); }, [&] { routes.clear(); },
+      socket, RTM_GETROUTE, [&] { routes.clear(); },
       [&](const nlmsghdr& nlh) {
         auto info = netlink::parse_route(nlh);
         if (!info || info->table != RT_TABLE_MAIN || info->type != RTN_UNICAST) return;

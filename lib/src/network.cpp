@@ -72,14 +72,19 @@ std::string describe(const Route& route) {
   return text;
 }
 
+// Wiring keeps its own reference to the container's netns: the caller's handle
+// may close before the Wiring is done.
+netlink::UniqueFd duplicate(const NsHandle& ns) {
+  int fd = fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) throw_errno("duplicate the fd of " + ns.path());
+  return netlink::UniqueFd(fd);
+}
+
 }  // namespace
 
 struct Wiring::Impl {
   explicit Impl(const NsHandle& container)
-      : container_ns(fcntl(container.fd(), F_DUPFD_CLOEXEC, 0)),
-        container_socket(container_ns.get() >= 0 ? socket_in(container_ns.get()) : Socket()) {
-    if (container_ns.get() < 0) throw_errno("duplicate " + container.path());
-  }
+      : container_ns(duplicate(container)), container_socket(socket_in(container_ns.get())) {}
 
   void add_loopback();
   VethLink add_veth(const Network& network);
@@ -119,7 +124,8 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
   netlink::VethSpec spec{host, peer, container_ns.get(), 0, network.mtu, network.txqueuelen, {}};
   if (!network.mac_address.empty()) {
     auto mac = MacAddress::parse(network.mac_address);
-    if (!mac) throw Error::input("veth " + peer + ": mac_address \"" + network.mac_address + "\" is not a MAC");
+    if (!mac)
+      throw Error::input("veth " + peer + ": mac_address \"" + network.mac_address + "\" is not a MAC");
     spec.peer_mac = *mac;
   }
   std::optional<Cidr> v4, v6;
@@ -169,8 +175,12 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
   }
   // The rest is one round trip: addresses, link up, default routes, in that order.
   std::vector<netlink::Request> batch;
-  if (v4) batch.push_back({netlink::add_address_request(peer_index, *v4), "add address " + v4->str() + " to " + peer});
-  if (v6) batch.push_back({netlink::add_address_request(peer_index, *v6), "add address " + v6->str() + " to " + peer});
+  if (v4)
+    batch.push_back(
+        {netlink::add_address_request(peer_index, *v4), "add address " + v4->str() + " to " + peer});
+  if (v6)
+    batch.push_back(
+        {netlink::add_address_request(peer_index, *v6), "add address " + v6->str() + " to " + peer});
   batch.push_back({netlink::set_link_up_request(peer_index, true), "set " + peer + " up"});
   for (const auto& gateway : {gateway4, gateway6}) {
     if (!gateway) continue;

@@ -104,8 +104,8 @@ json snapshot(const ThrowawayNetns& ns, const std::vector<std::string>& except) 
   for (const auto& entry : ip_json(ns, "-d link")) {
     if (skipped(entry.value("ifname", ""))) continue;
     json kind = entry.contains("linkinfo") ? entry["linkinfo"].value("info_kind", "") : "";
-    links.push_back({entry["ifname"], entry["ifindex"], kind, entry["flags"], entry["mtu"], entry.value("txqlen", 0),
-                     entry.value("master", ""), entry.value("address", "")});
+    links.push_back({entry["ifname"], entry["ifindex"], kind, entry["flags"], entry["mtu"],
+                     entry.value("txqlen", 0), entry.value("master", ""), entry.value("address", "")});
   }
   json addrs = json::array();
   for (const auto& entry : ip_json(ns, "addr")) {

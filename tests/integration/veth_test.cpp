@@ -113,7 +113,8 @@ TEST_SUITE("veth") {
     }
     CHECK(std::count(seen.begin(), seen.end(), "10.213.0.7/16") == 1);
     CHECK(std::count(seen.begin(), seen.end(), "fd00:213::7/64") == 1);
-    CHECK(std::any_of(seen.begin(), seen.end(), [](const std::string& s) { return s.rfind("fe80:", 0) == 0; }));
+    CHECK(
+        std::any_of(seen.begin(), seen.end(), [](const std::string& s) { return s.rfind("fe80:", 0) == 0; }));
     CHECK(has(link(lab.container, "eth0")["flags"], "UP"));
   }
 
@@ -172,11 +173,12 @@ TEST_SUITE("veth") {
       wiring.add_veth(network);
       wiring.add_route({"10.9.0.0/16", "", "10.213.0.254", "eth0"});
       wiring.commit();
-      micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+      micros.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(micros.begin(), micros.end());
-    MESSAGE("full wiring: median " << micros[micros.size() / 2] << " us, min " << micros.front() << " us, max "
-                                   << micros.back() << " us");
+    MESSAGE("full wiring: median " << micros[micros.size() / 2] << " us, min " << micros.front()
+                                   << " us, max " << micros.back() << " us");
     CHECK(micros[micros.size() / 2] < 20000.0);  // generous: catches a 19 ms netns move, not noise
   }
 }

@@ -7,7 +7,6 @@
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <netlink/attr.h>
 
 #include "netlink/link.h"
 
@@ -69,36 +68,10 @@ MsgPtr delete_address_request(int index, const Cidr& cidr) {
   return MsgPtr(msg);
 }
 
-std::optional<AddressInfo> parse_address(const nlmsghdr& nlh) {
-  if (nlh.nlmsg_type != RTM_NEWADDR || nlh.nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return std::nullopt;
-  auto* header = const_cast<nlmsghdr*>(&nlh);
-  const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(header));
-  Family family;
-  if (ifa->ifa_family == AF_INET)
-    family = Family::v4;
-  else if (ifa->ifa_family == AF_INET6)
-    family = Family::v6;
-  else
-    return std::nullopt;
-  nlattr* tb[IFA_MAX + 1] = {};
-  if (nlmsg_parse(header, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return std::nullopt;
-  // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on
-  // point-to-point links and the only one IPv6 sends.
-  const nlattr* attr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-  std::size_t size = family == Family::v4 ? 4 : 16;
-  if (!attr || static_cast<std::size_t>(nla_len(attr)) < size) return std::nullopt;
-  AddressInfo info;
-  info.index = static_cast<int>(ifa->ifa_index);
-  info.cidr = {IpAddress::from_bytes(family, static_cast<const std::uint8_t*>(nla_data(attr))),
-               ifa->ifa_prefixlen};
-  info.flags = tb[IFA_FLAGS] ? nla_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
-  return info;
-}
-
 bool has_address(Socket& socket, int index, const Cidr& cidr) {
-  MsgPtr msg = dump_request(RTM_GETADDR, cidr.family() == Family::v4 ? AF_INET : AF_INET6);
+  DumpRequest request = dump_request(RTM_GETADDR, cidr.family() == Family::v4 ? AF_INET : AF_INET6);
   bool found = false;
-  Status status = socket.dump(msg.get(), [&](const nlmsghdr& nlh) {
+  Status status = socket.dump(&request.header, [&](const nlmsghdr& nlh) {
     auto info = parse_address(nlh);
     if (info && info->index == index && info->cidr == cidr) found = true;
   });

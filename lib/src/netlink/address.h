@@ -1,10 +1,11 @@
-// Address requests (RTM_NEWADDR) built with libnl, and the parse of the kernel's address messages.
+// Address requests (RTM_NEWADDR, RTM_DELADDR) built with libnl.
 #pragma once
 
 #include <optional>
 
 #include <hookwire/ip.h>
 
+#include "netlink/parse.h"
 #include "netlink/ptr.h"
 #include "netlink/rtnl_socket.h"
 
@@ -19,16 +20,6 @@ MsgPtr add_address_request(int index, const Cidr& cidr);
 
 /// RTM_DELADDR of `cidr` from link `index`.
 MsgPtr delete_address_request(int index, const Cidr& cidr);
-
-/// What an RTM_NEWADDR message says about one address.
-struct AddressInfo {
-  int index = 0;
-  Cidr cidr;
-  unsigned flags = 0;  // IFA_F_*, from IFA_FLAGS when present
-};
-
-/// Parses an RTM_NEWADDR message of family AF_INET or AF_INET6; nullopt otherwise.
-std::optional<AddressInfo> parse_address(const nlmsghdr& nlh);
 
 /// Whether link `index` holds `cidr`, by a dump of the socket's netns. Throws Error::system.
 bool has_address(Socket& socket, int index, const Cidr& cidr);

@@ -3,13 +3,10 @@
 #include <hookwire/error.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
@@ -17,22 +14,6 @@
 namespace hookwire::netlink {
 
 namespace {
-
-std::string attr_string(const nlattr* attr) {
-  const auto* text = static_cast<const char*>(nla_data(attr));
-  return {text, strnlen(text, static_cast<std::size_t>(nla_len(attr)))};
-}
-
-std::string hardware_address(const nlattr* attr) {
-  const auto* bytes = static_cast<const unsigned char*>(nla_data(attr));
-  std::string text;
-  for (int i = 0; i < nla_len(attr); ++i) {
-    char part[4];
-    std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", bytes[i]);
-    text += part;
-  }
-  return text;
-}
 
 LinkPtr alloc_link() {
   LinkPtr link(rtnl_link_alloc());
@@ -51,29 +32,6 @@ MsgPtr change_request(rtnl_link* link) {
 void check_built(int nl_error, const char* what) {
   if (nl_error >= 0) return;
   throw Error::system(nl_error == -NLE_NOMEM ? ENOMEM : EINVAL, what, nl_geterror(nl_error));
-}
-
-std::optional<LinkInfo> parse_link(const nlmsghdr& nlh) {
-  if (nlh.nlmsg_type != RTM_NEWLINK || nlh.nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return std::nullopt;
-  auto* header = const_cast<nlmsghdr*>(&nlh);
-  nlattr* tb[IFLA_MAX + 1] = {};
-  if (nlmsg_parse(header, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return std::nullopt;
-  const auto* ifi = static_cast<const ifinfomsg*>(nlmsg_data(header));
-  LinkInfo info;
-  info.index = ifi->ifi_index;
-  info.flags = ifi->ifi_flags;
-  if (tb[IFLA_IFNAME]) info.name = attr_string(tb[IFLA_IFNAME]);
-  if (tb[IFLA_LINK]) info.link = static_cast<int>(nla_get_u32(tb[IFLA_LINK]));
-  if (tb[IFLA_MASTER]) info.master = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
-  if (tb[IFLA_MTU]) info.mtu = static_cast<int>(nla_get_u32(tb[IFLA_MTU]));
-  if (tb[IFLA_TXQLEN]) info.txqlen = static_cast<int>(nla_get_u32(tb[IFLA_TXQLEN]));
-  if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) > 0) info.mac = hardware_address(tb[IFLA_ADDRESS]);
-  if (tb[IFLA_LINKINFO]) {
-    nlattr* li[IFLA_INFO_MAX + 1] = {};
-    if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0 && li[IFLA_INFO_KIND])
-      info.kind = attr_string(li[IFLA_INFO_KIND]);
-  }
-  return info;
 }
 
 MsgPtr get_link_request(const std::string& name) {
@@ -175,7 +133,8 @@ std::optional<LinkInfo> find_link(Socket& socket, const std::string& name) {
 
 void require_bridge(const LinkInfo& link) {
   if (link.kind == "bridge") return;
-  std::string article = std::string("aeiou").find(link.kind.empty() ? 'x' : link.kind[0]) == std::string::npos ? "a " : "an ";
+  std::string article =
+      std::string("aeiou").find(link.kind.empty() ? 'x' : link.kind[0]) == std::string::npos ? "a " : "an ";
   std::string what = link.kind.empty() ? "not a bridge" : article + link.kind + ", not a bridge";
   throw Error::input("bridge " + link.name + ": exists and is " + what);
 }

@@ -1,4 +1,4 @@
-// Link requests (RTM_*LINK) built with libnl, and the parse of the kernel's link messages.
+// Link requests (RTM_*LINK) built with libnl, and look-ups by name.
 #pragma once
 
 #include <optional>
@@ -6,26 +6,11 @@
 
 #include <hookwire/ip.h>
 
+#include "netlink/parse.h"
 #include "netlink/ptr.h"
 #include "netlink/rtnl_socket.h"
 
 namespace hookwire::netlink {
-
-/// What an RTM_NEWLINK message says about one link.
-struct LinkInfo {
-  int index = 0;
-  std::string name;
-  std::string kind;  // IFLA_INFO_KIND; empty for lo and physical devices
-  unsigned flags = 0;
-  int link = 0;  // IFLA_LINK: for a veth, the peer's ifindex in the peer's netns
-  int master = 0;
-  int mtu = 0;
-  int txqlen = 0;
-  std::string mac;  // "aa:bb:cc:dd:ee:ff"; empty when the link has none
-};
-
-/// Parses an RTM_NEWLINK message; nullopt for any other message.
-std::optional<LinkInfo> parse_link(const nlmsghdr& nlh);
 
 /// RTM_GETLINK for the link called `name`.
 MsgPtr get_link_request(const std::string& name);
@@ -41,9 +26,9 @@ struct VethSpec {
   std::string host;
   std::string peer;
   int peer_netns_fd = -1;
-  int master = 0;   // ifindex of the host end's bridge; 0 for none
-  int mtu = 0;      // 0: kernel default
-  int txqlen = 0;   // 0: kernel default
+  int master = 0;  // ifindex of the host end's bridge; 0 for none
+  int mtu = 0;     // 0: kernel default
+  int txqlen = 0;  // 0: kernel default
   std::optional<MacAddress> peer_mac;
 };
 /// RTM_NEWLINK (create, exclusive, echo) for the pair; the host end starts up.

@@ -10,7 +10,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
-#include <netlink/socket.h>
 #include <unistd.h>
 
 namespace hookwire::netlink {
@@ -24,7 +23,6 @@ struct Deleter {
   }
 };
 
-using SockPtr = std::unique_ptr<nl_sock, Deleter<nl_socket_free>>;  // closes the fd too
 using MsgPtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 using NlAddrPtr = std::unique_ptr<nl_addr, Deleter<nl_addr_put>>;
 using LinkPtr = std::unique_ptr<rtnl_link, Deleter<rtnl_link_put>>;

@@ -5,7 +5,6 @@
 #include <cerrno>
 
 #include <linux/rtnetlink.h>
-#include <netlink/attr.h>
 
 #include "netlink/address.h"
 #include "netlink/link.h"
@@ -42,54 +41,6 @@ RouteRequests route_requests(const RouteSpec& spec) {
   check_built(rtnl_route_build_del_request(route.get(), 0, &msg), "build route delete request");
   requests.remove.reset(msg);
   return requests;
-}
-
-namespace {
-
-std::optional<IpAddress> address_attr(const nlattr* attr, Family family) {
-  std::size_t size = family == Family::v4 ? 4 : 16;
-  if (!attr || static_cast<std::size_t>(nla_len(attr)) < size) return std::nullopt;
-  return IpAddress::from_bytes(family, static_cast<const std::uint8_t*>(nla_data(attr)));
-}
-
-// The first nexthop of an RTA_MULTIPATH attribute: its gateway and interface.
-void first_nexthop(const nlattr* multipath, Family family, RouteInfo& info) {
-  int len = nla_len(multipath);
-  if (len < static_cast<int>(sizeof(rtnexthop))) return;
-  const auto* nh = static_cast<const rtnexthop*>(nla_data(multipath));
-  if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > len) return;
-  info.oif = nh->rtnh_ifindex;
-  auto* attrs = reinterpret_cast<nlattr*>(RTNH_DATA(const_cast<rtnexthop*>(nh)));
-  int remaining = nh->rtnh_len - static_cast<int>(RTNH_LENGTH(0));
-  for (; nla_ok(attrs, remaining); attrs = nla_next(attrs, &remaining))
-    if (nla_type(attrs) == RTA_GATEWAY) info.gateway = address_attr(attrs, family);
-}
-
-}  // namespace
-
-std::optional<RouteInfo> parse_route(const nlmsghdr& nlh) {
-  if (nlh.nlmsg_type != RTM_NEWROUTE || nlh.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return std::nullopt;
-  auto* header = const_cast<nlmsghdr*>(&nlh);
-  const auto* rtm = static_cast<const rtmsg*>(nlmsg_data(header));
-  RouteInfo info;
-  if (rtm->rtm_family == AF_INET)
-    info.family = Family::v4;
-  else if (rtm->rtm_family == AF_INET6)
-    info.family = Family::v6;
-  else
-    return std::nullopt;
-  nlattr* tb[RTA_MAX + 1] = {};
-  if (nlmsg_parse(header, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0) return std::nullopt;
-  std::uint8_t zeros[16] = {};
-  auto dst = address_attr(tb[RTA_DST], info.family);
-  info.destination = {dst ? *dst : IpAddress::from_bytes(info.family, zeros), rtm->rtm_dst_len};
-  info.gateway = address_attr(tb[RTA_GATEWAY], info.family);
-  info.source = address_attr(tb[RTA_PREFSRC], info.family);
-  if (tb[RTA_OIF]) info.oif = static_cast<int>(nla_get_u32(tb[RTA_OIF]));
-  if (tb[RTA_MULTIPATH]) first_nexthop(tb[RTA_MULTIPATH], info.family, info);
-  info.table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-  info.type = rtm->rtm_type;
-  return info;
 }
 
 }  // namespace hookwire::netlink

@@ -1,4 +1,4 @@
-// Route requests (RTM_NEWROUTE / RTM_DELROUTE) built with libnl, and the parse of route messages.
+// Route requests (RTM_NEWROUTE / RTM_DELROUTE) built with libnl.
 #pragma once
 
 #include <optional>
@@ -6,8 +6,6 @@
 #include <hookwire/ip.h>
 
 #include "netlink/ptr.h"
-
-struct nlmsghdr;
 
 namespace hookwire::netlink {
 
@@ -21,23 +19,9 @@ struct RouteSpec {
 
 /// The request that adds a route, and the one that removes it again.
 struct RouteRequests {
-  MsgPtr add;     // create, exclusive
+  MsgPtr add;  // create, exclusive
   MsgPtr remove;
 };
 RouteRequests route_requests(const RouteSpec& spec);
-
-/// What an RTM_NEWROUTE message says about one route.
-struct RouteInfo {
-  Family family = Family::v4;
-  Cidr destination;
-  std::optional<IpAddress> gateway;  // the first nexthop's, for multipath routes
-  std::optional<IpAddress> source;
-  int oif = 0;
-  unsigned table = 0;
-  unsigned type = 0;  // RTN_*
-};
-
-/// Parses an RTM_NEWROUTE message of family AF_INET or AF_INET6; nullopt otherwise.
-std::optional<RouteInfo> parse_route(const nlmsghdr& nlh);
 
 }  // namespace hookwire::netlink
