@@ -32,9 +32,14 @@ run_build() {  # run_build DIR "MESON OPTIONS" SUITES...
   logs+=("$dir/meson-logs/testlog.json")
 }
 
+# Sanitizer reports fail the run: UBSan stops at the first one, LSan is on.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=23
+
 failed_builds=0
 run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized" unit integration e2e || failed_builds=$((failed_builds + 1))
-run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug" \
+run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+  -Dcpp_args=-fno-sanitize-recover=all" \
   unit integration || failed_builds=$((failed_builds + 1))
 
 python3 - "$failed_builds" "${logs[@]}" <<'PY'

@@ -3,6 +3,7 @@
 #include <hookwire/error.h>
 
 #include <cerrno>
+#include <string_view>
 
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -48,14 +49,6 @@ MsgPtr set_link_up_request(int index, bool up) {
   else
     rtnl_link_unset_flags(link.get(), IFF_UP);
   return change_request(link.get());
-}
-
-MsgPtr delete_link_request(int index) {
-  LinkPtr link = alloc_link();
-  rtnl_link_set_ifindex(link.get(), index);
-  nl_msg* msg = nullptr;
-  check_built(rtnl_link_build_delete_request(link.get(), &msg), "build link delete request");
-  return MsgPtr(msg);
 }
 
 MsgPtr delete_link_request(const std::string& name) {
@@ -133,10 +126,10 @@ std::optional<LinkInfo> find_link(Socket& socket, const std::string& name) {
 
 void require_bridge(const LinkInfo& link) {
   if (link.kind == "bridge") return;
-  std::string article =
-      std::string("aeiou").find(link.kind.empty() ? 'x' : link.kind[0]) == std::string::npos ? "a " : "an ";
-  std::string what = link.kind.empty() ? "not a bridge" : article + link.kind + ", not a bridge";
-  throw Error::input("bridge " + link.name + ": exists and is " + what);
+  if (link.kind.empty()) throw Error::input("bridge " + link.name + ": exists and is not a bridge");
+  const char* article = std::string_view("aeiou").find(link.kind[0]) == std::string_view::npos ? "a" : "an";
+  throw Error::input("bridge " + link.name + ": exists and is " + article + " " + link.kind +
+                     ", not a bridge");
 }
 
 }  // namespace hookwire::netlink

@@ -16,8 +16,6 @@ namespace hookwire::netlink {
 MsgPtr get_link_request(const std::string& name);
 /// Sets IFF_UP on (or clears it from) the link `index`, touching no other flag.
 MsgPtr set_link_up_request(int index, bool up);
-/// RTM_DELLINK by index.
-MsgPtr delete_link_request(int index);
 /// RTM_DELLINK by name.
 MsgPtr delete_link_request(const std::string& name);
 
