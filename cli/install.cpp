@@ -36,9 +36,31 @@ int stage_timeout(HookName stage) {
   }
 }
 
-Json hook_entry(const std::string& libexec, HookName stage) {
+// The options every installed hook is given; empty ones are left out.
+struct PassedOptions {
+  std::string state_dir, config_dir, log_file;
+
+  void describe(po::options_description& described) {
+    described.add_options()
+        ("state-dir", po::value(&state_dir)->value_name("DIR"), "pass --state-dir DIR to every hook")
+        ("config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to every hook")
+        ("log-file", po::value(&log_file)->value_name("FILE"), "pass --log-file FILE to every hook");
+  }
+  Json args(const std::string& tool) const {
+    Json out = Json::array({tool});
+    for (const auto& [flag, value] : {std::pair{"--state-dir", state_dir}, {"--config-dir", config_dir},
+                                      {"--log-file", log_file}}) {
+      if (value.empty()) continue;
+      out.push_back(flag);
+      out.push_back(value);
+    }
+    return out;
+  }
+};
+
+Json hook_entry(const std::string& libexec, HookName stage, const PassedOptions& passed) {
   std::string tool = tool_name(stage);
-  return {{"path", libexec + "/" + tool}, {"args", Json::array({tool})}, {"timeout", stage_timeout(stage)}};
+  return {{"path", libexec + "/" + tool}, {"args", passed.args(tool)}, {"timeout", stage_timeout(stage)}};
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -76,7 +98,8 @@ std::optional<int> parse(const Args& args, po::options_description& described, p
 
 // Adds hookwire's hooks, the gate's bind mount and the annotation to one
 // config.json document, keeping everything else; running it twice changes nothing.
-void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std::string>& network) {
+void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std::string>& network,
+                 const PassedOptions& passed) {
   if (!spec.is_object()) throw Error::input("config.json: expected a JSON object");
   Json& hooks = spec["hooks"];
   if (hooks.is_null()) hooks = Json::object();
@@ -84,7 +107,7 @@ void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std
     Json& list = hooks[std::string(to_string(stage))];
     if (list.is_null()) list = Json::array();
     if (!list.is_array()) throw Error::input("config.json: hooks." + std::string(to_string(stage)) + ": not a list");
-    Json entry = hook_entry(libexec, stage);
+    Json entry = hook_entry(libexec, stage, passed);
     // Replace an earlier hookwire entry for this stage in place; else append.
     bool replaced = false;
     for (auto& existing : list) {
@@ -125,6 +148,8 @@ void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std
 int run_install(const Args& args) {
   po::options_description described("Options");
   std::string bundle, network, libexec = HOOKWIRE_LIBEXECDIR;
+  PassedOptions passed;
+  passed.describe(described);
   described.add_options()
       ("bundle", po::value(&bundle)->value_name("DIR"), "the OCI bundle whose config.json to edit")
       ("network", po::value(&network)->value_name("NAME"), "set the io.hookwire.network annotation to NAME")
@@ -132,7 +157,8 @@ int run_install(const Args& args) {
        ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
   po::variables_map vm;
   if (auto code = parse(args, described, vm,
-                        "Usage: hookwire install --bundle DIR [--network NAME] [--libexec DIR]\n\n"
+                        "Usage: hookwire install --bundle DIR [--network NAME] [--libexec DIR] [--state-dir DIR]\n"
+                        "                        [--config-dir DIR] [--log-file FILE]\n\n"
                         "Adds hookwire's hooks for all six stages to DIR/config.json, with absolute\n"
                         "paths and timeouts, plus the read-only bind mount the startContainer gate\n"
                         "needs. Existing hooks, mounts and annotations are kept; running it again\n"
@@ -154,7 +180,7 @@ int run_install(const Args& args) {
     } catch (const Json::exception& e) {
       return fail("install: " + path + ": not valid JSON", 2);
     }
-    add_to_spec(spec, libexec, vm.count("network") ? std::optional(network) : std::nullopt);
+    add_to_spec(spec, libexec, vm.count("network") ? std::optional(network) : std::nullopt, passed);
     write_text(path, spec.dump(2) + "\n");
     return 0;
   } catch (const Error& e) {
@@ -165,6 +191,8 @@ int run_install(const Args& args) {
 int run_hooks_dir(const Args& args) {
   po::options_description described("Options");
   std::string dir, libexec = HOOKWIRE_LIBEXECDIR;
+  PassedOptions passed;
+  passed.describe(described);
   described.add_options()
       ("dir", po::value(&dir)->value_name("DIR"), "where to write the hooks.d files")
       ("libexec", po::value(&libexec)->value_name("DIR"),
@@ -173,7 +201,7 @@ int run_hooks_dir(const Args& args) {
   positional.add("dir", 1);
   po::variables_map vm;
   if (auto code = parse(args, described, vm,
-                        "Usage: hookwire hooks-dir DIR [--libexec DIR]\n\n"
+                        "Usage: hookwire hooks-dir DIR [--libexec DIR] [--state-dir DIR] [--config-dir DIR] [--log-file FILE]\n\n"
                         "Writes podman/CRI-O hooks.d files (schema 1.0.0) into DIR for createRuntime,\n"
                         "createContainer, poststart and poststop, each run only for containers with\n"
                         "an io.hookwire.network annotation. (startContainer is left out: it must run\n"
@@ -187,7 +215,7 @@ int run_hooks_dir(const Args& args) {
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::system(errno, "create directory " + dir);
     for (auto stage : {HookName::CreateRuntime, HookName::CreateContainer, HookName::Poststart, HookName::Poststop}) {
       Json file = {{"version", "1.0.0"},
-                   {"hook", hook_entry(libexec, stage)},
+                   {"hook", hook_entry(libexec, stage, passed)},
                    {"when", {{"annotations", {{"^io\\.hookwire\\.network$", ".*"}}}}},
                    {"stages", Json::array({std::string(to_string(stage))})}};
       write_text(dir + "/" + tool_name(stage) + ".json", file.dump(2) + "\n");

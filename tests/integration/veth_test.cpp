@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "lab.h"
 
@@ -162,9 +163,12 @@ TEST_SUITE("veth") {
   TEST_CASE("a full wiring (bridge exists, lo, veth with v4+v6, a route) takes about half a millisecond") {
     BridgedLab lab;
     std::vector<double> micros;
+    // Every container netns stays alive until the end: tearing one down deletes its
+    // veth under the kernel's rtnl lock (~15 ms), which would stall the next wiring.
+    std::vector<std::unique_ptr<ThrowawayNetns>> containers;
     for (int i = 0; i < 21; ++i) {
-      ThrowawayNetns container;
-      auto handle = container.handle();
+      auto& container = containers.emplace_back(std::make_unique<ThrowawayNetns>());
+      auto handle = container->handle();
       auto network = veth_network("hwt" + std::to_string(i));
       auto start = std::chrono::steady_clock::now();
       hookwire::ensure_bridge(default_bridge());
