@@ -244,6 +244,10 @@ void Wiring::rollback() noexcept {
 
 bool remove_host_link(const std::string& name) {
   Socket socket;
+  // Only ever a veth: a record or a derived name must never take down a host's
+  // own interface that happens to carry the name.
+  auto link = netlink::find_link(socket, name);
+  if (!link || link->kind != "veth") return false;
   netlink::Status status = socket.try_request(netlink::delete_link_request(name).get());
   if (status.ok()) return true;
   if (status.error == ENODEV) return false;  // already gone, e.g. with its netns

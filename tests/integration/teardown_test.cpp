@@ -62,4 +62,14 @@ TEST_SUITE("teardown") {
     hookwire::remove_host_link("hw1234");
     CHECK(link(lab.host, "hookwire0").is_object());
   }
+
+  TEST_CASE("remove_host_link never deletes a link that is not a veth, whatever its name") {
+    Lab lab;
+    hookwire::ensure_bridge(default_bridge());
+    run_in(lab.host, "ip link add hw-not-ours type ifb");
+    CHECK_FALSE(hookwire::remove_host_link("hookwire0"));
+    CHECK_FALSE(hookwire::remove_host_link("hw-not-ours"));
+    CHECK(link(lab.host, "hookwire0").is_object());
+    CHECK(link(lab.host, "hw-not-ours").is_object());
+  }
 }

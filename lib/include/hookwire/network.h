@@ -65,8 +65,9 @@ class Wiring {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Deletes the link `name` from the calling thread's netns if it exists (deleting
-/// either end of a veth removes both). A link that is already gone is success.
+/// Deletes the veth `name` from the calling thread's netns if it exists (deleting
+/// either end removes both). A link that is already gone is success; a link of
+/// that name that is not a veth is not hookwire's and is left alone.
 /// Returns true when a link was deleted.
 bool remove_host_link(const std::string& name);
 
