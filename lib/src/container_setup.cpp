@@ -144,7 +144,9 @@ void configure_container(const std::string& state_dir, const State& state, const
     log.info("not wired by hookwire; no in-container settings to apply");
     return;
   }
-  if (current_netns_id() != entry->netns) {
+  bool inside = current_netns_id() == entry->netns &&
+                (entry->netns_cookie == 0 || current_netns_cookie() == entry->netns_cookie);
+  if (!inside) {
     log.warning("not running in the container's network namespace; not applying its settings");
     return;
   }

@@ -29,7 +29,8 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
       {"id", e.id},
       {"profile", e.profile},
       {"status", e.status},
-      {"netns", {{"dev", e.netns.dev}, {"ino", e.netns.ino}, {"path", e.netns_path}, {"pid", e.pid}}},
+      {"netns",
+       {{"dev", e.netns.dev}, {"ino", e.netns.ino}, {"cookie", e.netns_cookie}, {"path", e.netns_path}, {"pid", e.pid}}},
       {"links", links},
       {"addresses", addresses},
       {"pools", e.pools},
@@ -46,6 +47,7 @@ LedgerEntry from_json(const nlohmann::json& j) {
   const auto& netns = j.at("netns");
   e.netns.dev = netns.at("dev").get<dev_t>();
   e.netns.ino = netns.at("ino").get<ino_t>();
+  e.netns_cookie = netns.value("cookie", std::uint64_t{0});
   e.netns_path = netns.at("path").get<std::string>();
   e.pid = netns.at("pid").get<int>();
   for (const auto& l : j.at("links"))

@@ -10,6 +10,7 @@
 #include <utility>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +133,30 @@ NsId current_netns_id() {
   auto id = ns_id_of_path("/proc/thread-self/ns/net");
   if (!id) throw_errno("stat /proc/thread-self/ns/net");
   return *id;
+}
+
+std::uint64_t current_netns_cookie() {
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+  // Any socket tells the cookie of the netns it was made in.
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("socket for the netns cookie");
+  std::uint64_t cookie = 0;
+  socklen_t size = sizeof cookie;
+  int rc = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size);
+  int err = errno;
+  close(fd);
+  if (rc != 0) {
+    if (err == ENOPROTOOPT) return 0;
+    throw Error::system(err, "read the netns cookie");
+  }
+  return cookie;
+}
+
+std::uint64_t netns_cookie(int fd) {
+  NetnsGuard guard(fd);
+  return current_netns_cookie();
 }
 
 NsHandle::NsHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <dirent.h>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <memory>
 #include <unistd.h>
@@ -60,18 +61,19 @@ bool link_names_netns(const std::string& link_path, ino_t ino) {
   return std::string_view(target) == "net:[" + std::to_string(ino) + "]";
 }
 
-std::optional<std::string> process_holding(ino_t ino) {
+std::optional<std::string> process_holding(ino_t ino, const std::function<bool(const std::string&)>& matches) {
   DirPtr proc(opendir("/proc"));
   if (!proc) return std::nullopt;
   while (auto* entry = readdir(proc.get())) {
     if (!is_pid_name(entry->d_name)) continue;
     std::string base = std::string("/proc/") + entry->d_name;
-    if (link_names_netns(base + "/ns/net", ino)) return base + "/ns/net";
+    if (link_names_netns(base + "/ns/net", ino) && matches(base + "/ns/net")) return base + "/ns/net";
     DirPtr fds(opendir((base + "/fd").c_str()));
     if (!fds) continue;
-    while (auto* fd = readdir(fds.get()))
-      if (is_pid_name(fd->d_name) && link_names_netns(base + "/fd/" + fd->d_name, ino))
-        return base + "/fd/" + fd->d_name;
+    while (auto* fd = readdir(fds.get())) {
+      std::string path = base + "/fd/" + fd->d_name;
+      if (is_pid_name(fd->d_name) && link_names_netns(path, ino) && matches(path)) return path;
+    }
   }
   return std::nullopt;
 }
@@ -114,8 +116,20 @@ std::optional<NsHandle> find_container_netns(const State& state) {
   }
 }
 
+bool is_recorded_netns(const LedgerEntry& entry, int fd) {
+  if (ns_id_of_fd(fd) != entry.netns) return false;
+  return entry.netns_cookie == 0 || netns_cookie(fd) == entry.netns_cookie;
+}
+
 std::optional<std::string> find_recorded_netns(const LedgerEntry& entry) {
-  auto matches = [&](const std::string& path) { return ns_id_of_path(path) == entry.netns; };
+  std::function<bool(const std::string&)> matches = [&](const std::string& path) {
+    if (ns_id_of_path(path) != entry.netns) return false;
+    try {
+      return is_recorded_netns(entry, NsHandle::open(path).fd());
+    } catch (const Error&) {
+      return false;  // gone between the stat and the open
+    }
+  };
   if (entry.pid > 0) {
     std::string path = "/proc/" + std::to_string(entry.pid) + "/ns/net";
     if (matches(path)) return path;
@@ -123,7 +137,7 @@ std::optional<std::string> find_recorded_netns(const LedgerEntry& entry) {
   if (!entry.netns_path.empty() && !entry.netns_path.starts_with("/proc/") && matches(entry.netns_path))
     return entry.netns_path;
   if (auto path = mount_holding(entry.netns.ino); path && matches(*path)) return path;
-  if (auto path = process_holding(entry.netns.ino); path && matches(*path)) return path;
+  if (auto path = process_holding(entry.netns.ino, matches)) return path;
   return std::nullopt;
 }
 

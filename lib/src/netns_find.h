@@ -14,6 +14,10 @@ namespace hookwire {
 /// neither (nothing to wire). A pid that names no process is Error::input.
 std::optional<NsHandle> find_container_netns(const State& state);
 
+/// Whether the namespace open at `fd` is the one `entry` records: same inode and,
+/// when the record has one, same cookie (inode numbers are reused).
+bool is_recorded_netns(const LedgerEntry& entry, int fd);
+
 /// A path that opens the namespace a ledger entry records, if it still exists
 /// anywhere: the recorded pid's or path's, a bind mount's, or some process's
 /// namespace or open fd. For gc and check: not cheap, not on any hook's path.

@@ -121,7 +121,7 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
     unwire_id(state_dir, state.id, log);
   }
   if (existing) {
-    if (existing->netns == netns->id() && existing->status != "wiring") {
+    if (is_recorded_netns(*existing, netns->fd()) && existing->status != "wiring") {
       log.info("already wired; nothing to do");
       profile.config.hooks.run(stage, state);
       return;
@@ -137,6 +137,7 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
   entry.profile = profile.name;
   entry.status = "wiring";
   entry.netns = netns->id();
+  entry.netns_cookie = netns_cookie(netns->fd());
   entry.netns_path = netns->path();
   entry.pid = state.pid.value_or(0);
   for (const auto& veth : planned)

@@ -2,6 +2,7 @@
 // no guessing. Records are written atomically (temp file + rename).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,8 @@ struct LedgerEntry {
   /// then "running" after poststart.
   std::string status;
   NsId netns;
-  std::string netns_path;  // the path it was opened from
+  std::uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: tells a reused inode apart
+  std::string netns_path;          // the path it was opened from
   int pid = 0;
   std::vector<LedgerLink> links;
   std::vector<LedgerAddress> addresses;

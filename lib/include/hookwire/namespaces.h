@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,14 @@ NsId ns_id_of_fd(int fd);
 std::optional<NsId> ns_id_of_path(const std::string& path);
 /// The identity of the calling thread's network namespace.
 NsId current_netns_id();
+
+/// The network namespace cookie of the calling thread's netns (SO_NETNS_COOKIE):
+/// unlike an nsfs inode number, which the kernel hands out again once a namespace
+/// is gone, a cookie is never reused while the system runs. 0 when the kernel is
+/// too old to tell (before 5.14).
+std::uint64_t current_netns_cookie();
+/// The cookie of the network namespace open at `fd` (enters it briefly).
+std::uint64_t netns_cookie(int fd);
 
 /// An open namespace file (a network namespace, in practice). Owns the fd.
 class NsHandle {

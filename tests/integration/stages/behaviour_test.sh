@@ -159,6 +159,22 @@ case_gc_repairs_corruption() {
   expect_nothing_left
 }
 
+case_gc_not_fooled_by_a_reused_inode() {
+  # The kernel hands nsfs inode numbers out again once a netns is gone; the
+  # record's netns cookie tells a newcomer with the old number apart.
+  new_container
+  local pid=$CONTAINER_PID
+  state reused "$pid" creating | hook create-runtime
+  local record=$STATE_DIR/ledger/reused.json
+  [ "$(jq '.netns.cookie' "$record")" -gt 0 ] || fail "no cookie recorded: $(cat "$record")"
+  "$HOOKWIRE" gc --state-dir "$STATE_DIR" >"$WORK/gc"
+  expect_eq "gc leaves the live container alone" "$(cat "$WORK/gc")" ""
+  jq '.netns.cookie += 1' "$record" >"$record.new" && mv "$record.new" "$record"
+  "$HOOKWIRE" gc --state-dir "$STATE_DIR" >"$WORK/gc"
+  grep -q "^released reused: .*(network namespace gone)" "$WORK/gc" || fail "gc: $(cat "$WORK/gc")"
+  expect_nothing_left
+}
+
 case_corrupt_record_at_hook_time() {
   new_container
   local pid=$CONTAINER_PID
