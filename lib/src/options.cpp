@@ -57,7 +57,7 @@ ParsedOptions parse_hook_options(HookName stage, int argc, char** argv) {
   std::string tool = tool_name(stage);
   std::string config_file, network;
 
-  po::options_description described("Options");
+  po::options_description described("Options", 100, 40);
   described.add_options()
       ("config", po::value(&config_file)->value_name("FILE"), "use the profile in FILE; no lookup by name")
       ("config-dir", po::value(&options.config_dir)->value_name("DIR"),
