@@ -57,15 +57,15 @@ ParsedOptions parse_hook_options(HookName stage, int argc, char** argv) {
   std::string tool = tool_name(stage);
   std::string config_file, network;
 
-  po::options_description described("Options", 100, 40);
+  po::options_description described("Options", 110, 40);
   described.add_options()
       ("config", po::value(&config_file)->value_name("FILE"), "use the profile in FILE; no lookup by name")
       ("config-dir", po::value(&options.config_dir)->value_name("DIR"),
        ("look profiles up in DIR (default " + options.config_dir + ")").c_str())
       ("network", po::value(&network)->value_name("NAME"),
-       "the profile to use when the io.hookwire.network annotation names none (default: default)")
+       "the profile when no annotation names one (default: default)")
       ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
-       "keep leases and the ledger in DIR (default /run/hookwire, or $HOOKWIRE_STATE_DIR)")
+       "leases and ledger (default $HOOKWIRE_STATE_DIR, else /run/hookwire)")
       ("log-file", po::value(&options.log_file)->value_name("FILE"), "also append log lines to FILE")
       ("log-level", po::value(&options.log_level)->value_name("LEVEL"),
        "error, warning, info or debug (default info)")

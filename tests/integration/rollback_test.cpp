@@ -118,7 +118,7 @@ TEST_SUITE("rollback") {
     CHECK_THROWS_WITH_AS(hookwire::Wiring(hookwire::NsHandle::current_net()),
                          "refusing to configure the runtime's own network namespace", Error);
     try {
-      hookwire::Wiring wiring(hookwire::NsHandle::current_net());
+      hookwire::Wiring wiring{hookwire::NsHandle::current_net()};
     } catch (const Error& e) {
       CHECK(e.kind() == Error::Kind::input);
     }

@@ -3,6 +3,7 @@
 
 #include <hookwire/error.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <linux/if_addr.h>
@@ -47,6 +48,19 @@ Status parse_done(const nlmsghdr& nlh) {
   int value;
   std::memcpy(&value, NLMSG_DATA(&nlh), sizeof value);
   return {value < 0 ? -value : 0, {}};
+}
+
+// NLMSG_OK and NLMSG_NEXT on an unsigned count: the macros compare the int they
+// are given with the unsigned nlmsg_len (clang's -Wsign-compare rejects that), and
+// an unsigned count must stop at zero rather than wrap.
+bool message_fits(const nlmsghdr* nlh, std::size_t left) {
+  return left >= sizeof(nlmsghdr) && nlh->nlmsg_len >= sizeof(nlmsghdr) && nlh->nlmsg_len <= left;
+}
+
+nlmsghdr* next_message(nlmsghdr* nlh, std::size_t& left) {
+  std::size_t step = std::min<std::size_t>(NLMSG_ALIGN(nlh->nlmsg_len), left);
+  left -= step;
+  return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(nlh) + step);
 }
 
 }  // namespace
@@ -144,9 +158,9 @@ void Socket::receive(std::uint32_t first, std::vector<Status>& statuses, bool du
     if (header.msg_flags & MSG_TRUNC) throw Error::system(EMSGSIZE, "receive netlink reply");
     if (from.nl_pid != 0) continue;  // only the kernel answers requests
 
-    int left = static_cast<int>(len);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buffer_.get()); NLMSG_OK(nlh, left);
-         nlh = NLMSG_NEXT(nlh, left)) {
+    auto left = static_cast<std::size_t>(len);
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buffer_.get()); message_fits(nlh, left);
+         nlh = next_message(nlh, left)) {
       std::uint32_t index = nlh->nlmsg_seq - first;  // unsigned: stale replies wrap to large values
       if (index >= statuses.size() || done[index]) continue;
       Status& status = statuses[index];
