@@ -20,6 +20,37 @@ std::string strip_exception_prefix(const std::string& message) {
   return message;
 }
 
+// nlohmann quotes the text it choked on as is and whole ("...; last read: '<token>'
+// [; expected ...]", "number overflow parsing '<token>'"), DEL included: it escapes
+// only bytes below 0x20. A message must stay one short line, so the token is cut
+// like any quoted input, and the whole message is bounded and escaped too.
+std::string tidy_parse_message(const std::string& message) {
+  constexpr std::size_t kMaxToken = 64, kMaxMessage = 512;
+  static constexpr std::string_view kLastRead = "; last read: '";
+  std::string out = message;
+  if (auto start = message.find(kLastRead); start != std::string::npos) {
+    start += kLastRead.size();
+    auto end = message.rfind("'; expected ");
+    if (end == std::string::npos) end = message.ends_with('\'') ? message.size() - 1 : start;
+    if (end > start && end - start > kMaxToken) out = message.substr(0, start + kMaxToken) + "..." + message.substr(end);
+  }
+  std::string clean;
+  for (unsigned char c : out) {
+    if (clean.size() >= kMaxMessage) {
+      clean += "...";
+      break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
+      clean += buffer;
+    } else {
+      clean += static_cast<char>(c);
+    }
+  }
+  return clean;
+}
+
 }  // namespace
 
 nlohmann::json parse_json_strict(std::string_view text, std::string_view what) {
@@ -48,7 +79,7 @@ nlohmann::json parse_json_strict(std::string_view text, std::string_view what) {
   try {
     return nlohmann::json::parse(text.begin(), text.end(), callback);
   } catch (const nlohmann::json::exception& e) {
-    throw Error::input(prefix + ": not valid JSON: " + strip_exception_prefix(e.what()));
+    throw Error::input(prefix + ": not valid JSON: " + tidy_parse_message(strip_exception_prefix(e.what())));
   }
 }
 

@@ -68,9 +68,11 @@ ParsedOptions parse_hook_options(HookName stage, int argc, char** argv) {
        "leases and ledger (default $HOOKWIRE_STATE_DIR, else /run/hookwire)")
       ("log-file", po::value(&options.log_file)->value_name("FILE"), "also append log lines to FILE")
       ("log-level", po::value(&options.log_level)->value_name("LEVEL"),
-       "error, warning, info or debug (default info)")
-      ("timeout", po::value(&options.timeout_seconds)->value_name("SECONDS"),
-       "start-container: how long to wait for the network (default 5)")
+       "error, warning, info or debug (default info)");
+  if (stage == HookName::StartContainer)
+    described.add_options()("timeout", po::value(&options.timeout_seconds)->value_name("SECONDS"),
+                            "how long to wait for the network (default 5)");
+  described.add_options()
       ("help,h", "show this help and exit")
       ("version,V", "show the version and exit");
 

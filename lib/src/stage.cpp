@@ -51,11 +51,24 @@ void mark_running(const std::string& state_dir, const State& state, Logger& log)
   log.info("running" + (addresses.empty() ? std::string() : " with " + addresses));
 }
 
+void unwire_container(const std::string& state_dir, const State& state, Logger& log) {
+  if (!check_state_dir(state_dir, false)) return;
+  auto released = unwire_id(state_dir, state.id, log);
+  if (released.record || !released.links.empty() || !released.addresses.empty())
+    log.info("unwired " + std::to_string(released.links.size()) + " link(s), " +
+             std::to_string(released.addresses.size()) + " lease(s)");
+}
+
 void run_stage(HookName stage, const Options& options, const State& state, Logger& log) {
   auto choices = read_choices(state);
   if (choices.disabled) {
     log.info("disabled by annotation io.hookwire.disable=true");
     return;
+  }
+  if (stage == HookName::Poststop) {
+    // Unwiring needs only the record, so it comes first: a profile deleted or
+    // broken since the container started must not keep its links and leases.
+    unwire_container(options.state_dir, state, log);
   }
   Profile profile = resolve_profile(options, choices);
   switch (stage) {
@@ -72,13 +85,7 @@ void run_stage(HookName stage, const Options& options, const State& state, Logge
       mark_running(options.state_dir, state, log);
       break;
     case HookName::Poststop:
-      if (check_state_dir(options.state_dir, false)) {
-        auto released = unwire_id(options.state_dir, state.id, log);
-        if (released.record || !released.links.empty() || !released.addresses.empty())
-          log.info("unwired " + std::to_string(released.links.size()) + " link(s), " +
-                   std::to_string(released.addresses.size()) + " lease(s)");
-      }
-      break;
+      break;  // unwired above
   }
   profile.config.hooks.run(stage, state);
 }

@@ -138,6 +138,20 @@ case_no_netns() {
   expect_nothing_left
 }
 
+case_poststop_after_profile_deleted() {
+  # The profile goes away while the container runs: poststop still unwires it.
+  new_container
+  local pid=$CONTAINER_PID code=0
+  write_profile brief '{"networks":[{"type":"veth","name":"eth0","bridge":"br-brief"}],
+                        "ipam":{"ipv4":{"subnet":"10.78.0.0/24","gateway":"10.78.0.1"}}}'
+  state brief "$pid" creating '{"io.hookwire.network":"brief"}' | hook create-runtime
+  rm "$CONFIG_DIR/brief.json"
+  state brief none stopped '{"io.hookwire.network":"brief"}' | hook poststop 2>"$WORK/err" || code=$?
+  expect_eq "exit: the chained hooks could not be read" "$code" 2
+  grep -q 'profile "brief" not found' "$WORK/err" || fail "message: $(cat "$WORK/err")"
+  expect_nothing_left
+}
+
 case_disabled() {
   local pid
   new_container; pid=$CONTAINER_PID
