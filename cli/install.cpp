@@ -42,9 +42,10 @@ struct PassedOptions {
 
   void describe(po::options_description& described) {
     described.add_options()
-        ("state-dir", po::value(&state_dir)->value_name("DIR"), "pass --state-dir DIR to every hook")
-        ("config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to every hook")
-        ("log-file", po::value(&log_file)->value_name("FILE"), "pass --log-file FILE to every hook");
+        ("state-dir", po::value(&state_dir)->value_name("DIR"), "pass --state-dir DIR to the hooks")
+        ("config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to the hooks")
+        ("log-file", po::value(&log_file)->value_name("FILE"),
+         "pass --log-file FILE to every hook but the startContainer gate (it runs in the container)");
   }
   Json args(const std::string& tool) const {
     Json out = Json::array({tool});
@@ -60,7 +61,9 @@ struct PassedOptions {
 
 Json hook_entry(const std::string& libexec, HookName stage, const PassedOptions& passed) {
   std::string tool = tool_name(stage);
-  return {{"path", libexec + "/" + tool}, {"args", passed.args(tool)}, {"timeout", stage_timeout(stage)}};
+  // The gate runs inside the container: host paths mean nothing there.
+  Json args = stage == HookName::StartContainer ? Json::array({tool}) : passed.args(tool);
+  return {{"path", libexec + "/" + tool}, {"args", args}, {"timeout", stage_timeout(stage)}};
 }
 
 void write_text(const std::string& path, const std::string& text) {

@@ -72,10 +72,15 @@ int gate_main(int argc, char** argv) {
     State state = read_state(STDIN_FILENO);
     log.set_container(state.id);
     if (read_choices(state).disabled) return 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout_seconds);
+    auto start = std::chrono::steady_clock::now();
+    auto deadline = start + std::chrono::duration<double>(options.timeout_seconds);
     for (;;) {
       std::string problems = not_ready();
-      if (problems.empty()) return 0;
+      if (problems.empty()) {
+        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        log.debug("network ready after " + std::to_string(waited.count()) + " ms");
+        return 0;
+      }
       if (std::chrono::steady_clock::now() >= deadline) {
         log.error("network not ready after " + seconds(options.timeout_seconds) + ": " + problems);
         return 1;

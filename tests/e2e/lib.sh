@@ -367,8 +367,8 @@ use_gate() {
     add_mount "$name" "$HOOKS" ro
     add_hook "$name" startContainer "$gate" hookwire-start-container --log-file "$LOG_FILE" --timeout 1
   else
-    edit_spec "$(bundle_of "$name")" --arg gate "$gate" \
-      '(.hooks.startContainer[] | select(.path == $gate) | .args) += ["--timeout", "1"]'
+    edit_spec "$(bundle_of "$name")" --arg gate "$gate" --arg log "$LOG_FILE" \
+      '(.hooks.startContainer[] | select(.path == $gate) | .args) += ["--log-file", $log, "--timeout", "1"]'
   fi
 }
 
