@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "scripts/test.sh: run me as root: the integration and e2e suites need it" >&2
   exit 2
 fi
-install_deps build runtime test
+install_deps build runtime test deb
 
 logs=()
 run_build() {  # run_build DIR "MESON OPTIONS" SUITES...
@@ -37,6 +37,19 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=23
 
 failed_builds=0
+
+# The Debian package, for the e2e case that installs it and runs podman with the
+# hooks.d files it puts in podman's default directory.
+echo "==> building the Debian package"
+if deb=$(packaging/build-deb.sh build-deb 2>build-deb.log | tail -1) && [ -f "$deb" ]; then
+  HOOKWIRE_DEB=$(readlink -f "$deb")
+  export HOOKWIRE_DEB
+else
+  tail -30 build-deb.log
+  failed_builds=$((failed_builds + 1))
+  export HOOKWIRE_DEB=/nonexistent/hookwire.deb  # the e2e case then fails instead of rebuilding
+fi
+
 run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized" unit integration e2e || failed_builds=$((failed_builds + 1))
 run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
   -Dcpp_args=-fno-sanitize-recover=all" \

@@ -67,10 +67,14 @@ PROFILE=
 STARTED=()
 declare -A ADDRESS4 ADDRESS6
 
+# More to undo at exit, set by a case (e.g. purging a package it installed).
+EXTRA_CLEANUP=:
+
 cleanup() {
   local name
   set +e
   for name in "${STARTED[@]}"; do delete_container "$name" >/dev/null 2>&1; done
+  "$EXTRA_CLEANUP"
   if [ "$RUNTIME" = podman ]; then
     rt rm -a -f -t 0 >/dev/null 2>&1
     # podman's overlay and shm mounts under $WORK would keep rm from removing them.
