@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the suites need, builds, runs every suite (unit, integration, e2e,
-# then unit and integration again under ASan+UBSan), and ends with the line
-# "N passed, N failed[, N skipped]" counted from meson's own results.
+# the soak, then unit and integration again under ASan+UBSan, then the fuzzers for
+# a minute), and ends with the line "N passed, N failed[, N skipped]" counted from
+# meson's own results (and scripts/fuzz.sh's, one per harness).
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 . scripts/deps.sh
@@ -10,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "scripts/test.sh: run me as root: the integration and e2e suites need it" >&2
   exit 2
 fi
-install_deps build runtime test deb
+install_deps build runtime test deb fuzz
 
 logs=()
 run_build() {  # run_build DIR "MESON OPTIONS" SUITES...
@@ -50,10 +51,15 @@ else
   export HOOKWIRE_DEB=/nonexistent/hookwire.deb  # the e2e case then fails instead of rebuilding
 fi
 
-run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized" unit integration e2e || failed_builds=$((failed_builds + 1))
+run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized" unit integration e2e soak ||
+  failed_builds=$((failed_builds + 1))
 run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
   -Dcpp_args=-fno-sanitize-recover=all" \
   unit integration || failed_builds=$((failed_builds + 1))
+
+# The libFuzzer harnesses, 60 s in all; each harness counts as one result.
+scripts/fuzz.sh 60
+logs+=(build-fuzz/fuzz-results.json)
 
 python3 - "$failed_builds" "${logs[@]}" <<'PY'
 import json, sys

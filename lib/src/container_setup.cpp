@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,17 +66,25 @@ RootfsInfo read_rootfs(const State& state) {
 
 // Writes `name` (relative to the rootfs) with every path component resolved inside
 // the rootfs: a container image's symlink /etc/hosts -> /etc/shadow must not
-// reach the host.
-void write_in_rootfs(int rootfs_fd, const char* name, const std::string& content) {
+// reach the host. Returns false, writing nothing, when the image has something
+// other than a regular file there: a FIFO would block the hook (hence O_NONBLOCK,
+// and no O_TRUNC before fstat), a device node would take the write to a device.
+bool write_in_rootfs(int rootfs_fd, const char* name, const std::string& content) {
   struct open_how how = {};
-  how.flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  how.flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
   how.mode = 0644;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   int fd = static_cast<int>(syscall(SYS_openat2, rootfs_fd, name, &how, sizeof how));
+  if (fd < 0 && errno == ENXIO) return false;  // a FIFO without a reader, or a device without its driver
   if (fd < 0) throw_errno(std::string("write ") + name + " in the rootfs");
   Fd closer(fd);
-  if (write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw_errno(std::string("stat ") + name + " in the rootfs");
+  if (!S_ISREG(st.st_mode)) return false;
+  if (ftruncate(fd, 0) != 0 ||
+      write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
     throw_errno(std::string("write ") + name + " in the rootfs");
+  return true;
 }
 
 std::string hosts_file(const LedgerEntry& entry, const std::string& hostname) {
@@ -116,9 +125,14 @@ void write_files(const State& state, const Profile& profile, const LedgerEntry& 
   if (rootfs_fd.get() < 0) throw_errno("open rootfs " + rootfs.path);
   try {
     std::string hostname = rootfs.hostname.empty() ? entry.id.substr(0, 63) : rootfs.hostname;
-    if (profile.etc_hosts) write_in_rootfs(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname));
-    if (!profile.dns.nameservers.empty())
-      write_in_rootfs(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns));
+    auto skipped = [&](const char* name) {
+      log.warning(std::string(name) + " in the rootfs is not a regular file; skipping it");
+    };
+    if (profile.etc_hosts && !write_in_rootfs(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname)))
+      skipped("etc/hosts");
+    if (!profile.dns.nameservers.empty() &&
+        !write_in_rootfs(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns)))
+      skipped("etc/resolv.conf");
   } catch (const Error& e) {
     // A read-only rootfs, or an image whose file is a dangling symlink (resolved
     // inside the rootfs): the container starts without our file, as it would

@@ -90,7 +90,13 @@ IpAddress Pool::allocate(std::string_view owner, std::optional<IpAddress> reques
   std::uint64_t hosts = host_count(spec_);
   if (hosts == 0) throw Error::input("pool " + spec_.subnet.str() + " has no host addresses");
   std::uint64_t start = 1;
-  if (auto hint = read_file(dir_ + "/" + kHintFile, 64)) {
+  std::optional<std::string> hint;
+  try {
+    hint = read_file(dir_ + "/" + kHintFile, 64);
+  } catch (const Error&) {
+    // The hint only speeds up the scan: one that cannot be read is no hint.
+  }
+  if (hint) {
     auto ip = IpAddress::parse(*hint);
     if (ip && spec_.subnet.contains(*ip)) start = offset_of(spec_, *ip) + 1;
   }
@@ -99,8 +105,12 @@ IpAddress Pool::allocate(std::string_view owner, std::optional<IpAddress> reques
     IpAddress candidate = spec_.subnet.network().address.plus(offset);
     if (reserved(candidate)) continue;
     if (try_take(candidate)) {
-      // The hint only speeds up the next scan: losing it to a crash is harmless.
-      write_file_atomic(dir_, kHintFile, candidate.str());
+      // The hint only speeds up the next scan: losing it to a crash or a full
+      // disk is harmless, while throwing here would leak the lease just taken.
+      try {
+        write_file_atomic(dir_, kHintFile, candidate.str());
+      } catch (const Error&) {
+      }
       return candidate;
     }
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <dirent.h>
 #include <memory>
@@ -80,7 +81,17 @@ Ledger::Ledger(const std::string& state_dir) : dir_(state_dir + "/ledger") {}
 
 std::optional<LedgerEntry> Ledger::find(std::string_view id) const {
   std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
-  auto text = read_file(path, kMaxEntryBytes);
+  std::optional<std::string> text;
+  try {
+    text = read_file(path, kMaxEntryBytes);
+  } catch (const Error& e) {
+    // A symlink or a directory where the record belongs is as corrupt as bad JSON
+    // there: an input error, so that unwire_id and gc get to repair it.
+    int err = e.code().value();
+    if (e.kind() == Error::Kind::system && (err == ELOOP || err == EISDIR))
+      throw Error::input("ledger entry " + path + ": corrupt: " + std::strerror(err));
+    throw;
+  }
   if (!text) return std::nullopt;
   try {
     auto entry = from_json(parse_json_strict(*text, "ledger entry " + path));

@@ -115,7 +115,7 @@ TEST_SUITE("rollback") {
   TEST_CASE("Wiring refuses the runtime's own network namespace") {
     Lab lab;
     auto before = snapshot(lab.host, {"hookwire0"});
-    CHECK_THROWS_WITH_AS(hookwire::Wiring(hookwire::NsHandle::current_net()),
+    CHECK_THROWS_WITH_AS(hookwire::Wiring{hookwire::NsHandle::current_net()},
                          "refusing to configure the runtime's own network namespace", Error);
     try {
       hookwire::Wiring wiring{hookwire::NsHandle::current_net()};
