@@ -149,31 +149,38 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
 
   LeaseRollback lease_rollback(ledger, state.id);
   std::map<std::string, std::set<Cidr>> bridge_addresses;
+  // One default route per family: the first veth without a gateway of its own
+  // gets the pool's, the others would only collide with it (EEXIST).
+  bool default4 = false, default6 = false;
+  for (const auto& veth : planned) {
+    default4 |= !veth.network.gateway.empty();
+    default6 |= !veth.network.ipv6_gateway.empty();
+  }
+  // Leases one family's address for `network` unless the profile fixed it.
+  auto lease = [&](const std::optional<PoolSpec>& spec, std::optional<IpAddress> requested, std::string& address,
+                   std::string& gateway, bool& has_default, const std::string& bridge) {
+    if (!address.empty() || !spec) {
+      if (!address.empty()) entry.addresses.push_back({address, ""});
+      return;
+    }
+    Pool pool(state_dir, *spec);
+    auto ip = pool.allocate(state.id, requested);
+    lease_rollback.add(pool, ip);
+    address = Cidr{ip, spec->subnet.prefix}.str();
+    if (gateway.empty() && !has_default) {
+      gateway = spec->gateway.str();
+      has_default = true;
+    }
+    bridge_addresses[bridge].insert(spec->gateway_cidr());
+    entry.addresses.push_back({address, spec->key()});
+  };
   for (std::size_t n = 0; n < planned.size(); ++n) {
     auto& network = planned[n].network;
     bridge_addresses[network.bridge];
-    if (network.address.empty() && profile.ipv4) {
-      Pool pool(state_dir, *profile.ipv4);
-      auto ip = pool.allocate(state.id, n == 0 ? choices.ip : std::nullopt);
-      lease_rollback.add(pool, ip);
-      network.address = Cidr{ip, profile.ipv4->subnet.prefix}.str();
-      if (network.gateway.empty()) network.gateway = profile.ipv4->gateway.str();
-      bridge_addresses[network.bridge].insert(profile.ipv4->gateway_cidr());
-      entry.addresses.push_back({network.address, profile.ipv4->key()});
-    } else if (!network.address.empty()) {
-      entry.addresses.push_back({network.address, ""});
-    }
-    if (network.ipv6_address.empty() && profile.ipv6) {
-      Pool pool(state_dir, *profile.ipv6);
-      auto ip = pool.allocate(state.id, n == 0 ? choices.ip6 : std::nullopt);
-      lease_rollback.add(pool, ip);
-      network.ipv6_address = Cidr{ip, profile.ipv6->subnet.prefix}.str();
-      if (network.ipv6_gateway.empty()) network.ipv6_gateway = profile.ipv6->gateway.str();
-      bridge_addresses[network.bridge].insert(profile.ipv6->gateway_cidr());
-      entry.addresses.push_back({network.ipv6_address, profile.ipv6->key()});
-    } else if (!network.ipv6_address.empty()) {
-      entry.addresses.push_back({network.ipv6_address, ""});
-    }
+    lease(profile.ipv4, n == 0 ? choices.ip : std::nullopt, network.address, network.gateway, default4,
+          network.bridge);
+    lease(profile.ipv6, n == 0 ? choices.ip6 : std::nullopt, network.ipv6_address, network.ipv6_gateway, default6,
+          network.bridge);
   }
   fault_point("addresses leased");
 

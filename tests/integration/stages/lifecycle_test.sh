@@ -152,6 +152,24 @@ case_poststop_after_profile_deleted() {
   expect_nothing_left
 }
 
+case_two_veths_on_one_pool() {
+  # Both veths lease from the pools; only the first gets the default routes
+  # (a second default route via the same gateway would collide).
+  new_container
+  local pid=$CONTAINER_PID
+  write_profile twin '{"networks":[{"type":"loopback"},
+      {"type":"veth","name":"eth0","bridge":"hookwire0"},{"type":"veth","name":"eth1","bridge":"hookwire0"}],
+    "ipam":{"ipv4":{"subnet":"10.213.0.0/16","gateway":"10.213.0.1"},"ipv6":{"subnet":"fd00:213::/64","gateway":"fd00:213::1"}}}'
+  state twin "$pid" creating '{"io.hookwire.network":"twin"}' | hook create-runtime
+  [[ "$(container_addresses "$pid" eth0)" =~ ^10\.213\..*\ fd00:213:: ]] || fail "eth0: $(container_addresses "$pid" eth0)"
+  [[ "$(container_addresses "$pid" eth1)" =~ ^10\.213\..*\ fd00:213:: ]] || fail "eth1: $(container_addresses "$pid" eth1)"
+  expect_eq "IPv4 default routes" "$(in_container "$pid" ip -j route show default | jq -r '[.[].dev] | join(",")')" eth0
+  expect_eq "IPv6 default routes" "$(in_container "$pid" ip -j -6 route show default | jq -r '[.[].dev] | join(",")')" eth0
+  expect_eq "two host links" "$(host_links | wc -l)" 2
+  state twin none stopped '{"io.hookwire.network":"twin"}' | hook poststop
+  expect_nothing_left
+}
+
 case_disabled() {
   local pid
   new_container; pid=$CONTAINER_PID
