@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <map>
 #include <unistd.h>
 
@@ -53,16 +54,24 @@ Socket socket_in(int netns_fd) {
   return Socket();
 }
 
-// Run inside the container's netns, before `name` comes up, so that even its
-// link-local address skips DAD and the readiness gate never sees it tentative.
-void disable_dad(const std::string& name) {
-  std::string path = "/proc/sys/net/ipv6/conf/" + name + "/accept_dad";
-  netlink::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return;  // IPv6 is disabled: nothing to be tentative
-    throw_errno("disable DAD on " + name);
-  }
-  if (::write(fd.get(), "0", 1) != 1) throw_errno("disable DAD on " + name);
+// Whether this kernel has IPv6 at all (ipv6.disable=1 removes AF_INET6).
+bool kernel_has_ipv6() {
+  static const bool has = [] {
+    int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno != EAFNOSUPPORT;
+    ::close(fd);
+    return true;
+  }();
+  return has;
+}
+
+// The link-local address a container end gets in place of the kernel's: the
+// interface id of its global IPv6 address under fe80::/64. Added without DAD,
+// like the global one, so the readiness gate never waits for it.
+Cidr link_local_for(const Cidr& global) {
+  std::uint8_t bytes[16] = {0xfe, 0x80};
+  std::copy(global.address.data() + 8, global.address.data() + 16, bytes + 8);
+  return {IpAddress::from_bytes(Family::v6, bytes), 64};
 }
 
 std::string describe(const Route& route) {
@@ -169,12 +178,19 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
     peer_index = info->index;
   }
 
-  {
-    NetnsGuard inside(container_ns.get());
-    disable_dad(peer);
-  }
   // The rest is one round trip: addresses, link up, default routes, in that order.
+  // The kernel's own link-local address would go through DAD when the link comes
+  // up, and tell the gate to wait a second or more; hookwire puts its own, without
+  // DAD. (Writing accept_dad in /proc/sys instead costs a walk over every netns'
+  // sysctl entries: its price grows with the number of containers.)
   std::vector<netlink::Request> batch;
+  if (kernel_has_ipv6())
+    batch.push_back({netlink::no_link_local_request(peer_index), "turn off link-local generation on " + peer});
+  if (v6) {
+    Cidr link_local = link_local_for(*v6);
+    batch.push_back({netlink::add_address_request(peer_index, link_local),
+                     "add address " + link_local.str() + " to " + peer});
+  }
   if (v4)
     batch.push_back(
         {netlink::add_address_request(peer_index, *v4), "add address " + v4->str() + " to " + peer});

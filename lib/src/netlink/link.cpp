@@ -10,6 +10,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 
 namespace hookwire::netlink {
@@ -48,6 +49,13 @@ MsgPtr set_link_up_request(int index, bool up) {
     rtnl_link_set_flags(link.get(), IFF_UP);
   else
     rtnl_link_unset_flags(link.get(), IFF_UP);
+  return change_request(link.get());
+}
+
+MsgPtr no_link_local_request(int index) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_ifindex(link.get(), index);
+  check_built(rtnl_link_inet6_set_addr_gen_mode(link.get(), IN6_ADDR_GEN_MODE_NONE), "set addr_gen_mode");
   return change_request(link.get());
 }
 

@@ -16,6 +16,9 @@ namespace hookwire::netlink {
 MsgPtr get_link_request(const std::string& name);
 /// Sets IFF_UP on (or clears it from) the link `index`, touching no other flag.
 MsgPtr set_link_up_request(int index, bool up);
+/// Tells the kernel to generate no IPv6 link-local address for link `index`
+/// (IFLA_INET6_ADDR_GEN_MODE none), so none appears tentative when it comes up.
+MsgPtr no_link_local_request(int index);
 /// RTM_DELLINK by name.
 MsgPtr delete_link_request(const std::string& name);
 
