@@ -80,7 +80,7 @@ for name in "${harnesses[@]}"; do
   else
     failed=$((failed + 1))
     echo "fuzz $name: FAILED (exit $code); log $log, artifacts:"
-    grep -E "ERROR|SUMMARY|broken promise|Test unit written" "$log" | head -10
+    grep -aE "ERROR|SUMMARY|broken promise|Test unit written" "$log" | head -10
     record "$name" FAIL
   fi
 done

@@ -12,8 +12,15 @@ namespace {
 constexpr std::size_t kMaxValueBytes = 256;
 constexpr std::string_view kPrefix = "io.hookwire.";
 
-[[noreturn]] void refuse(const std::string& key, const std::string& value, const std::string& why) {
-  throw Error::input("annotation " + key + "=" + quote_for_message(value) + ": " + why);
+// `key` is always one of the known keys here, so it can be written as is; the value
+// is whatever the container's creator chose, so it is quoted and cut short.
+[[noreturn]] void refuse(std::string_view key, const std::string& value, const std::string& why) {
+  throw Error::input("annotation " + std::string(key) + "=" + quote_for_message(value) + ": " + why);
+}
+
+bool is_known(std::string_view key) {
+  return key == kAnnotationNetwork || key == kAnnotationIp || key == kAnnotationIp6 || key == kAnnotationMac ||
+         key == kAnnotationDisable;
 }
 
 }  // namespace
@@ -22,6 +29,10 @@ Choices read_choices(const State& state) {
   Choices choices;
   for (const auto& [key, value] : state.annotations) {
     if (!key.starts_with(kPrefix)) continue;
+    // An unknown key is refused before anything else, quoted: it may hold any byte.
+    if (!is_known(key))
+      throw Error::input("annotation " + quote_for_message(key) + ": unknown io.hookwire annotation (known: "
+                         "io.hookwire.network, .ip, .ip6, .mac, .disable)");
     if (value.size() > kMaxValueBytes) refuse(key, value, "longer than 256 bytes");
     if (key == kAnnotationNetwork) {
       if (!is_valid_profile_name(value)) refuse(key, value, "not a profile name ([a-z0-9][a-z0-9_.-]{0,63})");
@@ -42,9 +53,6 @@ Choices read_choices(const State& state) {
     } else if (key == kAnnotationDisable) {
       if (value != "true" && value != "false") refuse(key, value, "expected true or false");
       choices.disabled = value == "true";
-    } else {
-      throw Error::input("annotation " + quote_for_message(key) + ": unknown io.hookwire annotation (known: "
-                         "io.hookwire.network, .ip, .ip6, .mac, .disable)");
     }
   }
   return choices;

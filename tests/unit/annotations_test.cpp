@@ -64,6 +64,13 @@ TEST_CASE("attacks through annotations are refused with one line") {
     CAPTURE(c.value);
     CHECK_THROWS_WITH_AS(read_choices(with({{c.key, c.value}})), c.message, Error);
   }
+  SUBCASE("an unknown key with a newline and an overlong value is named quoted, in one line") {
+    // Found by the annotations fuzzer: the length check came first and wrote the key as is.
+    CHECK_THROWS_WITH_AS(read_choices(with({{"io.hookwire.net\nork", std::string(300, 'a')}})),
+                         "annotation \"io.hookwire.net\\x0aork\": unknown io.hookwire annotation (known: "
+                         "io.hookwire.network, .ip, .ip6, .mac, .disable)",
+                         Error);
+  }
   SUBCASE("overlong values") {
     CHECK_THROWS_AS(read_choices(with({{"io.hookwire.network", std::string(300, 'a')}})), Error);
   }
