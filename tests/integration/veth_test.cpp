@@ -86,6 +86,17 @@ TEST_SUITE("veth") {
     }
   }
 
+  TEST_CASE("both ends have one queue each way, not one per possible CPU") {
+    // Left to the kernel, a veth gets a queue per possible CPU and is then cut back
+    // to one, which waits for an RCU grace period under the RTNL (link.cpp).
+    BridgedLab lab;
+    wire(lab, veth_network());
+    for (const auto& end : {link(lab.host, "hw1234"), link(lab.container, "eth0")}) {
+      CHECK(end["num_tx_queues"] == 1);
+      CHECK(end["num_rx_queues"] == 1);
+    }
+  }
+
   TEST_CASE("hairpin_mode sets the hairpin flag of the bridge port") {
     BridgedLab lab;
     auto network = veth_network();

@@ -29,6 +29,11 @@ MsgPtr change_request(rtnl_link* link) {
   return MsgPtr(msg);
 }
 
+void set_single_queue(rtnl_link* link) {
+  rtnl_link_set_num_tx_queues(link, 1);
+  rtnl_link_set_num_rx_queues(link, 1);
+}
+
 }  // namespace
 
 void check_built(int nl_error, const char* what) {
@@ -75,6 +80,11 @@ MsgPtr create_veth_request(const VethSpec& spec) {
   if (spec.mtu) rtnl_link_set_mtu(host.get(), static_cast<unsigned>(spec.mtu));
   if (spec.txqlen) rtnl_link_set_txqlen(host.get(), static_cast<unsigned>(spec.txqlen));
   rtnl_link_set_flags(host.get(), IFF_UP);
+  // One queue each way, said outright: left unsaid, the kernel sizes a veth for every
+  // possible CPU and then cuts it back to one, and the cut waits for an expedited RCU
+  // grace period (synchronize_net) with the RTNL held, twice per pair. That wait grows
+  // with the load of the machine and stalls every other netlink user meanwhile.
+  set_single_queue(host.get());
 
   // The peer stays down: the container side disables DAD on it before it comes up.
   LinkPtr peer(rtnl_link_veth_get_peer(host.get()));  // a new reference
@@ -82,6 +92,7 @@ MsgPtr create_veth_request(const VethSpec& spec) {
   rtnl_link_set_ns_fd(peer.get(), spec.peer_netns_fd);
   if (spec.mtu) rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(spec.mtu));
   if (spec.txqlen) rtnl_link_set_txqlen(peer.get(), static_cast<unsigned>(spec.txqlen));
+  set_single_queue(peer.get());
   if (spec.peer_mac) {
     NlAddrPtr mac(nl_addr_build(AF_LLC, spec.peer_mac->bytes.data(), spec.peer_mac->bytes.size()));
     if (!mac) throw Error::system(ENOMEM, "allocate MAC address");
