@@ -304,16 +304,7 @@ expect_logged() {
   grep -qF "$tool: container $id: $3" "$LOG_FILE" || fail "$2: $tool did not log '$3'"
 }
 
-# What hookwire may have left: host links made by hookwire (hw*), leases, records.
-host_links() { ip -j link show | jq -r '.[].ifname' | grep -E '^hw' || true; }
-lease_count() { find "$STATE_DIR/ipam" -mindepth 2 -not -name '.*' 2>/dev/null | wc -l; }
-record_count() { find "$STATE_DIR/ledger" -name '*.json' -not -name '.*' 2>/dev/null | wc -l; }
-
-expect_nothing_left() {
-  expect_eq "host links left" "$(host_links | tr '\n' ' ')" ""
-  expect_eq "leases left" "$(lease_count)" 0
-  expect_eq "records left" "$(record_count)" 0
-}
+. "$E2E_DIR/../leftovers.sh"
 
 # write_profile NAME JSON: a profile file as hookwire accepts them: owned by
 # root, mode 0644.

@@ -7,22 +7,6 @@
 # `hookwire gc` repairs it.
 . "$(dirname "$0")/lib.sh"
 
-# refused WHAT EXPECTED-TEXT STAGE [OPTIONS...] < INPUT: exit 2, one short line
-# naming the problem, and no link, lease, record, bridge or temp file made.
-refused() {
-  local what=$1 expected=$2 stage=$3 code=0
-  shift 3
-  local err=$WORK/stderr
-  hook "$stage" "$@" 2>"$err" >/dev/null || code=$?
-  [ "$code" = 2 ] || fail "$what: exit $code, expected 2 (stderr: $(head -c 500 "$err"))"
-  [ "$(wc -l <"$err")" = 1 ] || fail "$what: stderr is not one line: $(head -c 500 "$err")"
-  [ "$(wc -c <"$err")" -le 1024 ] || fail "$what: stderr is $(wc -c <"$err") bytes long"
-  grep -qF -- "$expected" "$err" || fail "$what: stderr '$(head -c 500 "$err")' lacks '$expected'"
-  expect_nothing_left
-  expect_eq "$what: no bridge" "$(ip -j link show | jq '[.[] | select(.ifname == "hookwire0")] | length')" 0
-  expect_eq "$what: no temp file" "$(find "$STATE_DIR" -name '.tmp.*' 2>/dev/null | wc -l)" 0
-}
-
 # rejected WHAT EXPECTED-TEXT STAGE [OPTIONS...] < INPUT: the same as refused
 # without looking at the system, for loops of many inputs that end with a
 # refused (or expect_nothing_left) which would see anything they left.

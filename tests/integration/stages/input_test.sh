@@ -2,20 +2,6 @@
 # Bad input of every kind: exit 2, one line on stderr, and nothing changed.
 . "$(dirname "$0")/lib.sh"
 
-# refused WHAT EXPECTED-TEXT STAGE [OPTIONS...] < INPUT: exit 2, one line naming the
-# problem, and no link, lease, record or bridge made.
-refused() {
-  local what=$1 expected=$2 stage=$3 code=0
-  shift 3
-  local err=$WORK/stderr
-  hook "$stage" "$@" 2>"$err" >/dev/null || code=$?
-  [ "$code" = 2 ] || fail "$what: exit $code, expected 2 (stderr: $(cat "$err"))"
-  [ "$(wc -l <"$err")" = 1 ] || fail "$what: stderr is not one line: $(cat "$err")"
-  grep -qF -- "$expected" "$err" || fail "$what: stderr '$(cat "$err")' lacks '$expected'"
-  expect_nothing_left
-  expect_eq "$what: no bridge" "$(ip -j link show | jq '[.[] | select(.ifname == "hookwire0")] | length')" 0
-}
-
 case_state() {
   new_container
   local pid=$CONTAINER_PID

@@ -94,15 +94,22 @@ expect_exit() {  # expect_exit CODE WHAT CMD...: runs CMD, checks its exit code
   [ "$got" = "$want" ] || fail "$what: exit $got, expected $want"
 }
 
-# What hookwire may have left: host links made by hookwire (hw*), leases, records.
-host_links() { ip -j link show | jq -r '.[].ifname' | grep -E '^hw' || true; }
-lease_count() { find "$STATE_DIR/ipam" -mindepth 2 -not -name '.*' 2>/dev/null | wc -l; }
-record_count() { find "$STATE_DIR/ledger" -name '*.json' -not -name '.*' 2>/dev/null | wc -l; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../leftovers.sh"
 
-expect_nothing_left() {
-  expect_eq "host links left" "$(host_links | tr '\n' ' ')" ""
-  expect_eq "leases left" "$(lease_count)" 0
-  expect_eq "records left" "$(record_count)" 0
+# refused WHAT EXPECTED-TEXT STAGE [OPTIONS...] < INPUT: exit 2, one short line
+# naming the problem, and no link, lease, record, bridge or temp file made.
+refused() {
+  local what=$1 expected=$2 stage=$3 code=0
+  shift 3
+  local err=$WORK/stderr
+  hook "$stage" "$@" 2>"$err" >/dev/null || code=$?
+  [ "$code" = 2 ] || fail "$what: exit $code, expected 2 (stderr: $(head -c 500 "$err"))"
+  [ "$(wc -l <"$err")" = 1 ] || fail "$what: stderr is not one line: $(head -c 500 "$err")"
+  [ "$(wc -c <"$err")" -le 1024 ] || fail "$what: stderr is $(wc -c <"$err") bytes long"
+  grep -qF -- "$expected" "$err" || fail "$what: stderr '$(head -c 500 "$err")' lacks '$expected'"
+  expect_nothing_left
+  expect_eq "$what: no bridge" "$(ip -j link show | jq '[.[] | select(.ifname == "hookwire0")] | length')" 0
+  expect_eq "$what: no temp file" "$(find "$STATE_DIR" -name '.tmp.*' 2>/dev/null | wc -l)" 0
 }
 
 # container_addresses PID IFNAME: the global addresses of IFNAME, space separated.
