@@ -63,13 +63,13 @@ void write_all(int fd, std::string_view content, const std::string& what) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& dir, const std::string& name, std::string_view content) {
+void write_file_atomic(const std::string& dir, const std::string& name, std::string_view content, unsigned mode) {
   // The temp name starts with '.', which no container id or lease may, and carries
   // the pid so concurrent writers never share one.
   std::string temp = dir + "/.tmp." + name + "." + std::to_string(getpid());
   std::string final_path = dir + "/" + name;
   {
-    Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
     if (fd.get() < 0) throw_errno("create " + temp);
     try {
       write_all(fd.get(), content, temp);
