@@ -1,5 +1,5 @@
 # Sourced by the end-to-end tests (lib.sh) and by scripts/demo.sh: OCI bundles
-# of a static busybox, as RUNTIMES.md describes them. Defines functions only.
+# of a static busybox, as docs/runtimes.md describes them. Defines functions only.
 
 # json_array ARGS...: ARGS as a JSON array of strings (jq --args would take a
 # "-c" among them for its own option).

@@ -10,7 +10,7 @@
 namespace hookwire {
 
 /// The State as the runtime sent it. Parsing validates every field it models and
-/// tolerates what runc, crun and podman really send (see RUNTIMES.md).
+/// tolerates what runc, crun and podman really send (see docs/runtimes.md).
 struct State {
   std::string oci_version;
   std::string id;
