@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang 14, ASan+UBSan) in build-fuzz and runs each
 # one for its share of SECONDS (default 60 in all), starting from its seed corpus in
-# tests/fuzz/corpus/NAME/, with the dictionary tests/fuzz/json.dict. New inputs go
-# to build-fuzz/corpus/NAME/, never into the source tree; a crash leaves its input
-# in build-fuzz/artifacts/.
+# tests/fuzz/corpus/NAME/ plus the test fixtures it shares with other tests (below),
+# with the dictionary tests/fuzz/json.dict. New inputs go to build-fuzz/corpus/NAME/,
+# never into the source tree; a crash leaves its input in build-fuzz/artifacts/.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: state profile annotations)
 #
@@ -26,6 +26,11 @@ esac
 # The longest input each harness is given: room for the seeds (a runc-written
 # config is 8 KB, a State with a 10 KiB id), far below the readers' 1 MiB caps.
 declare -A max_len=([state]=16384 [profile]=16384 [annotations]=4096)
+# Seeds that are fixtures of other tests too: kept once, where those tests read
+# them, and copied into build-fuzz/seeds/NAME/ at fuzz time.
+declare -A shared_seeds=(
+  [profile]="tests/unit/data/runc-1.1.5-config.json tests/unit/data/config-all-fields.json packaging/example.json"
+)
 
 build=build-fuzz
 results=$build/fuzz-results.json
@@ -66,12 +71,16 @@ seconds=$((total / ${#harnesses[@]}))
 failed=0
 for name in "${harnesses[@]}"; do
   corpus=$build/corpus/$name
+  seeds=$build/seeds/$name
   log=$build/fuzz-$name.log
-  mkdir -p "$corpus" "$build/artifacts"
+  rm -rf "$seeds"
+  mkdir -p "$corpus" "$seeds" "$build/artifacts"
+  # shellcheck disable=SC2086  # a list of paths without spaces
+  [ -z "${shared_seeds[$name]:-}" ] || cp ${shared_seeds[$name]} "$seeds/"
   code=0
   "$build/tests/fuzz/${name}_fuzzer" -max_total_time="$seconds" -max_len="${max_len[$name]}" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" -dict=tests/fuzz/json.dict \
-    "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1 || code=$?
+    "$corpus" "tests/fuzz/corpus/$name" "$seeds" >"$log" 2>&1 || code=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   if [ "$code" = 0 ] && [ -n "$execs" ]; then
