@@ -6,9 +6,7 @@
 #
 # The script runs in a throwaway netns and a private mount namespace of its own,
 # so the tiny tmpfs that plays the full disk is never seen outside.
-if [ -z "${HOOKWIRE_IN_THROWAWAY_NETNS:-}" ]; then
-  HOOKWIRE_IN_THROWAWAY_NETNS=1 exec unshare -n -m --propagation private -- "$0" "$@"
-fi
+STAGE_PRIVATE_MOUNTS=1
 . "$(dirname "$0")/lib.sh"
 
 DISK=$WORK/disk

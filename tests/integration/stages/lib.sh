@@ -2,10 +2,20 @@
 # containers that are `sleep` processes in netns of their own, and a state dir
 # and profile dir of its own. Everything goes away when the test ends, even when
 # it fails.
+#
+# A script that also needs a private mount namespace (its mounts never seen
+# outside) sets STAGE_PRIVATE_MOUNTS=1 before sourcing this file.
 set -euo pipefail
 
+# Without root there are no namespaces to make: the test is skipped (77 is
+# meson's SKIP), not failed.
+if [ "$(id -u)" != 0 ]; then
+  echo "stage tests need root (they make throwaway network namespaces): skipped" >&2
+  exit 77
+fi
+
 if [ -z "${HOOKWIRE_IN_THROWAWAY_NETNS:-}" ]; then
-  HOOKWIRE_IN_THROWAWAY_NETNS=1 exec unshare -n -- "$0" "$@"
+  HOOKWIRE_IN_THROWAWAY_NETNS=1 exec unshare -n ${STAGE_PRIVATE_MOUNTS:+-m --propagation private} -- "$0" "$@"
 fi
 
 : "${HOOKWIRE_BUILD:?HOOKWIRE_BUILD must name the build dir}"
