@@ -10,15 +10,35 @@
 # A script sets RUNTIME (runc, crun or podman), sources this file, defines its
 # cases as functions case_NAME and ends with `run_case "$@"`; each case is one
 # meson test. The cases every runtime shares are defined here.
+#
+# A test installs nothing: scripts/test.sh installs what the cases run
+# (scripts/deps.sh, group runtime), and a missing tool fails the test, saying so.
 set -euo pipefail
 
+# Without root no runtime can start a container: the test is skipped (77 is
+# meson's SKIP), not failed.
+if [ "$(id -u)" != 0 ]; then
+  echo "e2e tests need root (they run runc, crun and podman in throwaway namespaces): skipped" >&2
+  exit 77
+fi
+
+: "${RUNTIME:?the script sets RUNTIME (runc, crun or podman) before sourcing lib.sh}"
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$E2E_DIR/bundle.sh"
 
 if [ -z "${HOOKWIRE_E2E_THROWAWAY:-}" ]; then
-  # Packages first: the throwaway netns has no way out to a mirror.
-  . "$E2E_DIR/../../scripts/deps.sh"
-  install_deps runtime
+  # A runtime that cannot run fails the test: a silently skipped runtime proves
+  # nothing. busybox must be the static one: it is all a container's rootfs holds.
+  missing=()
+  for tool in "$RUNTIME" runc jq ip nsenter unshare; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" = "install ok installed" ] || missing+=(busybox-static)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "FAIL: not installed: ${missing[*]}; scripts/test.sh installs them," \
+      "or: bash -c '. scripts/deps.sh && install_deps runtime'" >&2
+    exit 1
+  fi
   HOOKWIRE_E2E_THROWAWAY=1 exec unshare -n -m --propagation private -- "$0" "$@"
 fi
 
@@ -33,11 +53,8 @@ fail() {
 }
 
 : "${HOOKWIRE_BUILD:?HOOKWIRE_BUILD must name the build dir}"
-: "${RUNTIME:?the script sets RUNTIME (runc, crun or podman) before sourcing lib.sh}"
 HOOKS=$HOOKWIRE_BUILD/hooks
 HOOKWIRE=$HOOKWIRE_BUILD/cli/hookwire
-# A runtime that cannot run fails the test: a silently skipped runtime proves nothing.
-command -v "$RUNTIME" >/dev/null || fail "$RUNTIME is not installed"
 if [ ! -x "$HOOKWIRE" ] || [ ! -x "$HOOKS/hookwire-start-container" ]; then
   fail "no hookwire build in $HOOKWIRE_BUILD"
 fi
@@ -95,7 +112,7 @@ rt() {
   esac
 }
 
-# podman here needs runc and lower rlimits than its defaults (RUNTIMES.md), and
+# podman here needs runc and lower rlimits than its defaults (docs/runtimes.md), and
 # hookwire's hooks.d files, pointing at this build and this test's dirs.
 setup_podman() {
   cat >"$WORK/containers.conf" <<'EOF'
@@ -111,7 +128,7 @@ EOF
 }
 
 # crun refuses hybrid cgroups while cgroup2's controller list is not empty
-# (RUNTIMES.md). An empty file bound over it, in this test's private mount
+# (docs/runtimes.md). An empty file bound over it, in this test's private mount
 # namespace only, leaves the host as it is.
 hide_cgroup2_controllers() {
   local controllers=/sys/fs/cgroup/unified/cgroup.controllers

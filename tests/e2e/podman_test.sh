@@ -22,18 +22,19 @@ case_not_annotated() {
 }
 
 # --- The installed package ----------------------------------------------------
-# hookwire's .deb (HOOKWIRE_DEB, as scripts/test.sh builds it; built here when
-# unset) installed on this machine, and podman run with no --hooks-dir: the
-# package's hooks.d files in /usr/share/containers/oci/hooks.d, its binaries in
-# /usr/libexec/hookwire, its state dir /run/hookwire. Purged again at the end.
+# hookwire's .deb (HOOKWIRE_DEB, as scripts/test.sh builds it with
+# packaging/build-deb.sh) installed on this machine, and podman run with no
+# --hooks-dir: the package's hooks.d files in /usr/share/containers/oci/hooks.d,
+# its binaries in /usr/libexec/hookwire, its state dir /run/hookwire. Purged
+# again at the end. The test builds nothing: building installs packages.
 purge_package() { dpkg --purge hookwire >/dev/null 2>&1; }
 
 case_installed_package() {
   local deb=${HOOKWIRE_DEB:-}
-  if [ -z "$deb" ]; then
-    deb=$("$E2E_DIR/../../packaging/build-deb.sh" "$WORK/deb" | tail -1)
-  fi
+  [ -n "$deb" ] || fail "HOOKWIRE_DEB is unset: scripts/test.sh builds the package and sets it," \
+    'or: HOOKWIRE_DEB=$(packaging/build-deb.sh | tail -1)'
   [ -f "$deb" ] || fail "no package at '$deb'"
+  command -v file >/dev/null || fail "file is not installed: bash -c '. scripts/deps.sh && install_deps test'"
   EXTRA_CLEANUP=purge_package
   dpkg -i "$deb" >"$WORK/dpkg.out" 2>&1 || fail "dpkg -i: $(cat "$WORK/dpkg.out")"
   local hooksd=/usr/share/containers/oci/hooks.d
