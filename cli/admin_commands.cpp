@@ -3,9 +3,10 @@
 
 #include <hookwire/admin.h>
 #include <hookwire/error.h>
-#include <hookwire/stage.h>
+#include <hookwire/state.h>
 
-#include <boost/program_options.hpp>
+#include "src/json_util.h"
+
 #include <nlohmann/json.hpp>
 
 #include <iomanip>
@@ -13,35 +14,7 @@
 
 namespace hookwire::cli {
 
-namespace po = boost::program_options;
-
 namespace {
-
-// Parses ARGS with `extra` options plus --state-dir and --help. Returns an exit
-// code when the command should stop at once.
-std::optional<int> parse(const Args& args, po::options_description& described, po::variables_map& vm,
-                         std::string& state_dir, const char* usage,
-                         const po::positional_options_description* positional = nullptr) {
-  state_dir = default_options().state_dir;
-  described.add_options()
-      ("state-dir", po::value(&state_dir)->value_name("DIR"),
-       "the state dir (default /run/hookwire, or $HOOKWIRE_STATE_DIR)")
-      ("help,h", "show this help and exit");
-  try {
-    po::command_line_parser parser(std::vector<std::string>(args.begin() + 1, args.end()));
-    parser.options(described);
-    if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return fail(args[0] + ": " + e.what(), 2);
-  }
-  if (vm.count("help")) {
-    std::cout << usage << "\n" << described;
-    return 0;
-  }
-  return std::nullopt;
-}
 
 std::string addresses_of(const LedgerEntry& entry) {
   std::string out;
@@ -58,20 +31,20 @@ std::string host_links_of(const LedgerEntry& entry) {
 }  // namespace
 
 int run_ls(const Args& args) {
-  po::options_description described("Options");
-  described.add_options()("json", "print the records as a JSON array");
-  po::variables_map vm;
+  CommandLine line("ls", "Usage: hookwire ls [--json] [--state-dir DIR]\n\nLists the wired containers.\n");
   std::string state_dir;
-  if (auto code = parse(args, described, vm, state_dir,
-                        "Usage: hookwire ls [--json] [--state-dir DIR]\n\nLists the wired containers.\n"))
-    return *code;
+  line.options.add_options()("json", "print the records as a JSON array");
+  add_state_dir(line, state_dir);
+  po::variables_map vm;
+  if (auto code = parse(args, line, vm)) return *code;
   try {
     auto entries = list_entries(state_dir);
     if (vm.count("json")) {
       auto out = nlohmann::ordered_json::array();
       for (const auto& e : entries) {
         auto links = nlohmann::ordered_json::array();
-        for (const auto& l : e.links) links.push_back({{"host", l.host}, {"container", l.container}, {"bridge", l.bridge}});
+        for (const auto& l : e.links)
+          links.push_back({{"host", l.host}, {"container", l.container}, {"bridge", l.bridge}});
         auto addresses = nlohmann::ordered_json::array();
         for (const auto& a : e.addresses) addresses.push_back(a.cidr);
         out.push_back({{"id", e.id}, {"profile", e.profile}, {"status", e.status}, {"links", links},
@@ -94,20 +67,22 @@ int run_ls(const Args& args) {
 }
 
 int run_check(const Args& args) {
-  po::options_description described("Options");
-  std::string id;
-  described.add_options()("id", po::value(&id)->value_name("ID"), "the container");
-  po::positional_options_description positional;
-  positional.add("id", 1);
+  CommandLine line("check", "Usage: hookwire check ID [--state-dir DIR]\n\n"
+                            "Compares the container's links, addresses and default routes with its record.\n"
+                            "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n");
+  std::string id, state_dir;
+  line.options.add_options()("id", po::value(&id)->value_name("ID"), "the container (or give ID as the operand)");
+  add_state_dir(line, state_dir);
+  line.positional.add("id", 1);
   po::variables_map vm;
-  std::string state_dir;
-  if (auto code = parse(args, described, vm, state_dir,
-                        "Usage: hookwire check ID [--state-dir DIR]\n\n"
-                        "Compares the container's links, addresses and default routes with its record.\n"
-                        "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n",
-                        &positional))
-    return *code;
+  if (auto code = parse(args, line, vm)) return *code;
   if (id.empty()) return fail("check: which container? (hookwire check ID)", 2);
+  // The id names the record's file, so it is held to the hooks' rule before any
+  // path is built from it: "../../etc/passwd" is refused, not read.
+  if (!is_valid_container_id(id))
+    return fail("check: " + quote_for_message(id) +
+                    " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')",
+                2);
   try {
     auto differences = check_container(state_dir, id);
     for (const auto& line : differences) std::cout << id << ": " << line << "\n";
@@ -118,15 +93,14 @@ int run_check(const Args& args) {
 }
 
 int run_gc(const Args& args) {
-  po::options_description described("Options");
-  po::variables_map vm;
+  CommandLine line("gc", "Usage: hookwire gc [--state-dir DIR]\n\n"
+                         "Releases the links, leases and records of containers whose network namespace\n"
+                         "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
+                         "a record, and leftovers of interrupted writes. Prints what it released.\n");
   std::string state_dir;
-  if (auto code = parse(args, described, vm, state_dir,
-                        "Usage: hookwire gc [--state-dir DIR]\n\n"
-                        "Releases the links, leases and records of containers whose network namespace\n"
-                        "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
-                        "a record, and leftovers of interrupted writes. Prints what it released.\n"))
-    return *code;
+  add_state_dir(line, state_dir);
+  po::variables_map vm;
+  if (auto code = parse(args, line, vm)) return *code;
   try {
     for (const auto& line : collect_garbage(state_dir)) std::cout << line << "\n";
     return 0;

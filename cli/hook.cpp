@@ -8,22 +8,31 @@
 
 namespace hookwire::cli {
 
-int fail(const std::string& message, int code) {
-  std::cerr << "hookwire: " << message << "\n";
-  return code;
-}
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: hookwire hook STAGE [OPTION]... < STATE\n\n"
+    "Runs one stage exactly as its hook binary would. STAGE is prestart, createRuntime,\n"
+    "createContainer, startContainer, poststart or poststop (or create-runtime, ...).\n"
+    "The options after STAGE are the stage's own: 'hookwire hook STAGE --help' lists them.\n";
+
+}  // namespace
 
 int run_hook(const Args& args) {
-  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
-    std::ostream& out = args.size() < 2 ? std::cerr : std::cout;
-    out << "Usage: hookwire hook STAGE [OPTION]... < STATE\n\n"
-           "Runs one stage exactly as its hook binary would. STAGE is prestart, createRuntime,\n"
-           "createContainer, startContainer, poststart or poststop (or create-runtime, ...).\n"
-           "'hookwire hook STAGE --help' lists the stage's options.\n";
-    return args.size() < 2 ? 2 : 0;
+  if (args.size() < 2) {
+    std::cerr << kUsage;
+    return 2;
   }
-  auto stage = hook_name_from(args[1]);
-  if (!stage) return fail("hook: unknown stage '" + args[1] + "'", 2);
+  // Only STAGE is the command's own; what follows is the stage's, parsed by the
+  // stage itself (hook_main), exactly as its binary parses it.
+  CommandLine line("hook", kUsage);
+  std::string stage_word;
+  line.operands.add_options()("stage", po::value(&stage_word));
+  line.positional.add("stage", 1);
+  po::variables_map vm;
+  if (auto code = parse({args[0], args[1]}, line, vm)) return *code;
+  auto stage = hook_name_from(stage_word);
+  if (!stage) return fail("hook: unknown stage '" + stage_word + "'", 2);
   // argv for the stage: its binary's name, then the options after STAGE.
   std::vector<std::string> storage = {tool_name(*stage)};
   storage.insert(storage.end(), args.begin() + 2, args.end());

@@ -7,41 +7,32 @@
 #include <hookwire/stage.h>
 
 #include "build_config.h"
+#include "src/fs_util.h"
 
-#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace hookwire::cli {
 
-namespace po = boost::program_options;
 using Json = nlohmann::ordered_json;
 
 namespace {
 
 // Seconds the runtime gives each stage before killing it. The gate waits up to
-// its own --timeout (5 s) first, so it reports what was not ready.
-int stage_timeout(HookName stage) {
-  switch (stage) {
-    case HookName::StartContainer: return 10;
-    case HookName::Poststart: return 5;
-    default: return 10;
-  }
-}
+// its own --timeout (5 s) within its 10, so it reports what was not ready.
+int stage_timeout(HookName stage) { return stage == HookName::Poststart ? 5 : 10; }
 
 // The options every installed hook is given; empty ones are left out.
 struct PassedOptions {
   std::string state_dir, config_dir, log_file;
 
-  void describe(po::options_description& described) {
-    described.add_options()
+  void describe(CommandLine& line) {
+    line.options.add_options()
         ("state-dir", po::value(&state_dir)->value_name("DIR"), "pass --state-dir DIR to the hooks")
         ("config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to the hooks")
         ("log-file", po::value(&log_file)->value_name("FILE"),
@@ -66,37 +57,10 @@ Json hook_entry(const std::string& libexec, HookName stage, const PassedOptions&
   return {{"path", libexec + "/" + tool}, {"args", args}, {"timeout", stage_timeout(stage)}};
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::string temp = path + ".hookwire-tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw Error::system(errno, "write " + temp);
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(temp.c_str());
-    throw Error::system(err, "rename " + temp + " to " + path);
-  }
-}
-
-std::optional<int> parse(const Args& args, po::options_description& described, po::variables_map& vm,
-                         const char* usage, const po::positional_options_description* positional = nullptr) {
-  described.add_options()("help,h", "show this help and exit");
-  try {
-    po::command_line_parser parser(std::vector<std::string>(args.begin() + 1, args.end()));
-    parser.options(described);
-    if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return fail(args[0] + ": " + e.what(), 2);
-  }
-  if (vm.count("help")) {
-    std::cout << usage << "\n" << described;
-    return 0;
-  }
-  return std::nullopt;
+// The permission bits of an existing file, so that rewriting it keeps them.
+unsigned mode_of(const std::string& path, unsigned otherwise) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_mode & 0777 : otherwise;
 }
 
 // Adds hookwire's hooks, the gate's bind mount and the annotation to one
@@ -149,24 +113,24 @@ void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std
 }  // namespace
 
 int run_install(const Args& args) {
-  po::options_description described("Options");
+  CommandLine line("install",
+                   "Usage: hookwire install --bundle DIR [--network NAME] [--libexec DIR] [--state-dir DIR]\n"
+                   "                        [--config-dir DIR] [--log-file FILE]\n\n"
+                   "Adds hookwire's hooks for all six stages to DIR/config.json, with absolute\n"
+                   "paths and timeouts, plus the read-only bind mount the startContainer gate\n"
+                   "needs. Existing hooks, mounts and annotations are kept; running it again\n"
+                   "changes nothing. The gate runs inside the container, where host paths mean\n"
+                   "nothing: it gets none of --state-dir, --config-dir and --log-file.\n");
   std::string bundle, network, libexec = HOOKWIRE_LIBEXECDIR;
   PassedOptions passed;
-  passed.describe(described);
-  described.add_options()
+  line.options.add_options()
       ("bundle", po::value(&bundle)->value_name("DIR"), "the OCI bundle whose config.json to edit")
       ("network", po::value(&network)->value_name("NAME"), "set the io.hookwire.network annotation to NAME")
       ("libexec", po::value(&libexec)->value_name("DIR"),
        ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
+  passed.describe(line);
   po::variables_map vm;
-  if (auto code = parse(args, described, vm,
-                        "Usage: hookwire install --bundle DIR [--network NAME] [--libexec DIR] [--state-dir DIR]\n"
-                        "                        [--config-dir DIR] [--log-file FILE]\n\n"
-                        "Adds hookwire's hooks for all six stages to DIR/config.json, with absolute\n"
-                        "paths and timeouts, plus the read-only bind mount the startContainer gate\n"
-                        "needs. Existing hooks, mounts and annotations are kept; running it again\n"
-                        "changes nothing.\n"))
-    return *code;
+  if (auto code = parse(args, line, vm)) return *code;
   if (bundle.empty()) return fail("install: --bundle DIR is required", 2);
   if (libexec.empty() || libexec[0] != '/') return fail("install: --libexec must be an absolute path", 2);
   if (vm.count("network") && !is_valid_profile_name(network))
@@ -184,7 +148,7 @@ int run_install(const Args& args) {
       return fail("install: " + path + ": not valid JSON", 2);
     }
     add_to_spec(spec, libexec, vm.count("network") ? std::optional(network) : std::nullopt, passed);
-    write_text(path, spec.dump(2) + "\n");
+    write_file_atomic(bundle, "config.json", spec.dump(2) + "\n", mode_of(path, 0644));
     return 0;
   } catch (const Error& e) {
     return fail("install: " + std::string(e.what()), e.exit_code());
@@ -192,26 +156,24 @@ int run_install(const Args& args) {
 }
 
 int run_hooks_dir(const Args& args) {
-  po::options_description described("Options");
+  CommandLine line("hooks-dir",
+                   "Usage: hookwire hooks-dir DIR [--libexec DIR] [--state-dir DIR] [--config-dir DIR]\n"
+                   "                          [--log-file FILE]\n\n"
+                   "Writes podman/CRI-O hooks.d files (schema 1.0.0) into DIR for createRuntime,\n"
+                   "createContainer, poststart and poststop, each run only for containers with\n"
+                   "an io.hookwire.network annotation. (startContainer is left out: it must run\n"
+                   "from inside the rootfs, which hooks.d cannot arrange; prestart would repeat\n"
+                   "createRuntime.)\n");
   std::string dir, libexec = HOOKWIRE_LIBEXECDIR;
   PassedOptions passed;
-  passed.describe(described);
-  described.add_options()
-      ("dir", po::value(&dir)->value_name("DIR"), "where to write the hooks.d files")
+  line.options.add_options()
+      ("dir", po::value(&dir)->value_name("DIR"), "where to write the hooks.d files (or give DIR as the operand)")
       ("libexec", po::value(&libexec)->value_name("DIR"),
        ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
-  po::positional_options_description positional;
-  positional.add("dir", 1);
+  passed.describe(line);
+  line.positional.add("dir", 1);
   po::variables_map vm;
-  if (auto code = parse(args, described, vm,
-                        "Usage: hookwire hooks-dir DIR [--libexec DIR] [--state-dir DIR] [--config-dir DIR] [--log-file FILE]\n\n"
-                        "Writes podman/CRI-O hooks.d files (schema 1.0.0) into DIR for createRuntime,\n"
-                        "createContainer, poststart and poststop, each run only for containers with\n"
-                        "an io.hookwire.network annotation. (startContainer is left out: it must run\n"
-                        "from inside the rootfs, which hooks.d cannot arrange; prestart would repeat\n"
-                        "createRuntime.)\n",
-                        &positional))
-    return *code;
+  if (auto code = parse(args, line, vm)) return *code;
   if (dir.empty()) return fail("hooks-dir: which directory? (hookwire hooks-dir DIR)", 2);
   if (libexec.empty() || libexec[0] != '/') return fail("hooks-dir: --libexec must be an absolute path", 2);
   try {
@@ -221,7 +183,8 @@ int run_hooks_dir(const Args& args) {
                    {"hook", hook_entry(libexec, stage, passed)},
                    {"when", {{"annotations", {{"^io\\.hookwire\\.network$", ".*"}}}}},
                    {"stages", Json::array({std::string(to_string(stage))})}};
-      write_text(dir + "/" + tool_name(stage) + ".json", file.dump(2) + "\n");
+      // Readable by all, as the package's own hooks.d files are.
+      write_file_atomic(dir, tool_name(stage) + ".json", file.dump(2) + "\n", 0644);
     }
     return 0;
   } catch (const Error& e) {
