@@ -5,8 +5,9 @@
 #include <hookwire/network.h>
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "lab.h"
 
@@ -173,29 +174,35 @@ TEST_SUITE("veth") {
     CHECK(link(lab.host, "hw1234").is_null());
   }
 
-  TEST_CASE("a full wiring (bridge exists, lo, veth with v4+v6, a route) takes about half a millisecond") {
+  TEST_CASE("full wirings repeat on one bridge: each container gets lo, eth0 and its route") {
+    // ensure_bridge runs before every wiring, as in the hooks, and must reuse the
+    // bridge it made the first time. How long a wiring takes is measured by bench/,
+    // not asserted here; that the peer is made in place, never moved into the
+    // container netns, is pinned at the message level by request_test.cpp.
     BridgedLab lab;
-    std::vector<double> micros;
-    // Every container netns stays alive until the end: tearing one down deletes its
-    // veth under the kernel's rtnl lock (~15 ms), which would stall the next wiring.
+    constexpr int kContainers = 5;
     std::vector<std::unique_ptr<ThrowawayNetns>> containers;
-    for (int i = 0; i < 21; ++i) {
+    for (int i = 0; i < kContainers; ++i) {
       auto& container = containers.emplace_back(std::make_unique<ThrowawayNetns>());
-      auto handle = container->handle();
-      auto network = veth_network("hwt" + std::to_string(i));
-      auto start = std::chrono::steady_clock::now();
       hookwire::ensure_bridge(default_bridge());
-      hookwire::Wiring wiring(handle);
+      hookwire::Wiring wiring(container->handle());
       wiring.add_loopback();
-      wiring.add_veth(network);
+      wiring.add_veth(veth_network("hwt" + std::to_string(i)));
       wiring.add_route({"10.9.0.0/16", "", "10.213.0.254", "eth0"});
       wiring.commit();
-      micros.push_back(
-          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     }
-    std::sort(micros.begin(), micros.end());
-    MESSAGE("full wiring: median " << micros[micros.size() / 2] << " us, min " << micros.front()
-                                   << " us, max " << micros.back() << " us");
-    CHECK(micros[micros.size() / 2] < 20000.0);  // generous: catches a 19 ms netns move, not noise
+    json bridges = ip_json(lab.host, "link show type bridge");
+    REQUIRE(bridges.size() == 1);
+    CHECK(bridges[0]["ifname"] == "hookwire0");
+    for (int i = 0; i < kContainers; ++i) {
+      CAPTURE(i);
+      CHECK(link(lab.host, "hwt" + std::to_string(i))["master"] == "hookwire0");
+      const auto& container = *containers[static_cast<std::size_t>(i)];
+      CHECK(has(link(container, "lo")["flags"], "UP"));
+      CHECK(has(link(container, "eth0")["flags"], "UP"));
+      json route = routes_to(container, "-4", "10.9.0.0/16");
+      REQUIRE(route.size() == 1);
+      CHECK(route[0]["gateway"] == "10.213.0.254");
+    }
   }
 }

@@ -2,7 +2,10 @@
 
 #include <hookwire/namespaces.h>
 
+#include <string>
+
 #include <sched.h>
+#include <unistd.h>
 
 using hookwire::Namespaces;
 using hookwire::NamespaceType;
@@ -31,10 +34,16 @@ TEST_CASE("JSON names round-trip") {
 }
 
 TEST_CASE("IsNamespaceSupported agrees with /proc/self/ns") {
-  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNET));
-  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNS));
-  // Asked twice, the cached answer is the same.
-  CHECK(hookwire::IsNamespaceSupported(NamespaceType::NEWNET));
+  // Without /proc/self/ns, "no" everywhere would agree with it and prove nothing.
+  REQUIRE(access("/proc/self/ns/net", F_OK) == 0);
+  for (auto type : hookwire::NamespaceTypes()) {
+    std::string path = "/proc/self/ns/" + std::string(NsName(type));
+    CAPTURE(path);
+    bool exists = access(path.c_str(), F_OK) == 0;
+    CHECK(hookwire::IsNamespaceSupported(type) == exists);
+    // Asked again, the cached answer is the same.
+    CHECK(hookwire::IsNamespaceSupported(type) == exists);
+  }
 }
 
 TEST_CASE("CloneFlags has bits only for namespaces without a path") {
