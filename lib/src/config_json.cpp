@@ -11,89 +11,7 @@
 
 namespace hookwire {
 
-JsonPath JsonPath::key(std::string_view name) const {
-  JsonPath out = *this;
-  if (!out.path_.empty()) out.path_ += '.';
-  out.path_ += name;
-  return out;
-}
-
-JsonPath JsonPath::index(std::size_t index) const {
-  JsonPath out = *this;
-  out.path_ += "[" + std::to_string(index) + "]";
-  return out;
-}
-
-std::string JsonPath::str() const { return path_.empty() ? document_ : document_ + ": " + path_; }
-
-void JsonPath::fail(const std::string& problem) const { throw Error::input(str() + ": " + problem); }
-
 namespace {
-
-// The member `key` of `object`, or nullptr when it is absent or null: Go leaves the
-// zero value in place for both.
-const nlohmann::json* member(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-void expect_object(const nlohmann::json& value, const JsonPath& at) {
-  if (!value.is_object()) at.fail("expected an object, got " + json_type_name(value));
-}
-
-std::string string_field(const nlohmann::json& object, const char* key, const JsonPath& at) {
-  const auto* value = member(object, key);
-  if (!value) return {};
-  if (!value->is_string()) at.key(key).fail("expected a string, got " + json_type_name(*value));
-  return value->get<std::string>();
-}
-
-bool bool_field(const nlohmann::json& object, const char* key, const JsonPath& at) {
-  const auto* value = member(object, key);
-  if (!value) return false;
-  if (!value->is_boolean()) at.key(key).fail("expected a boolean, got " + json_type_name(*value));
-  return value->get<bool>();
-}
-
-// An integer that must fit `Int`, as Go refuses to decode 1.5 or 2^40 into an int.
-template <typename Int>
-Int integer_value(const nlohmann::json& value, const JsonPath& at, const char* expected = "an integer") {
-  if (!value.is_number_integer())
-    at.fail(std::string("expected ") + expected + ", got " + json_type_name(value));
-  if (value.is_number_unsigned()) {
-    auto n = value.get<std::uint64_t>();
-    if (n > static_cast<std::uint64_t>(std::numeric_limits<Int>::max()))
-      at.fail("out of range (" + std::to_string(n) + ")");
-    return static_cast<Int>(n);
-  }
-  auto n = value.get<std::int64_t>();
-  if (n < std::numeric_limits<Int>::min() || n > std::numeric_limits<Int>::max())
-    at.fail("out of range (" + std::to_string(n) + ")");
-  return static_cast<Int>(n);
-}
-
-int int_field(const nlohmann::json& object, const char* key, const JsonPath& at) {
-  const auto* value = member(object, key);
-  return value ? integer_value<int>(*value, at.key(key)) : 0;
-}
-
-// Reads each element of a list with `read`; null is the empty list.
-template <typename Read>
-void for_each_element(const nlohmann::json* list, const JsonPath& at, Read read) {
-  if (!list) return;
-  if (!list->is_array()) at.fail("expected an array, got " + json_type_name(*list));
-  for (std::size_t i = 0; i < list->size(); ++i) read((*list)[i], at.index(i));
-}
-
-std::vector<std::string> strings_field(const nlohmann::json& object, const char* key, const JsonPath& at) {
-  std::vector<std::string> out;
-  for_each_element(member(object, key), at.key(key), [&](const nlohmann::json& item, const JsonPath& where) {
-    if (!item.is_string()) where.fail("expected a string, got " + json_type_name(item));
-    out.push_back(item.get<std::string>());
-  });
-  return out;
-}
 
 // Go's nil slice is null; json.Marshal writes every empty list this way.
 template <typename T, typename Convert>
@@ -123,10 +41,10 @@ Namespace namespace_from_json(const nlohmann::json& value, const JsonPath& at) {
 
 Namespaces namespaces_from_json(const nlohmann::json& value, const JsonPath& at) {
   std::vector<Namespace> list;
-  for_each_element(value.is_null() ? nullptr : &value, at,
-                   [&](const nlohmann::json& item, const JsonPath& where) {
-                     list.push_back(namespace_from_json(item, where));
-                   });
+  if (value.is_null()) return {};
+  read_array(value, at, [&](const nlohmann::json& item, const JsonPath& where) {
+    list.push_back(namespace_from_json(item, where));
+  });
   return Namespaces(std::move(list));
 }
 
@@ -141,8 +59,8 @@ Network network_from_json(const nlohmann::json& value, const JsonPath& at) {
   n.gateway = string_field(value, "gateway", at);
   n.ipv6_address = string_field(value, "ipv6_address", at);
   n.ipv6_gateway = string_field(value, "ipv6_gateway", at);
-  n.mtu = int_field(value, "mtu", at);
-  n.txqueuelen = int_field(value, "txqueuelen", at);
+  n.mtu = integer_field<int>(value, "mtu", at);
+  n.txqueuelen = integer_field<int>(value, "txqueuelen", at);
   n.host_interface_name = string_field(value, "host_interface_name", at);
   n.hairpin_mode = bool_field(value, "hairpin_mode", at);
   return n;
@@ -165,10 +83,10 @@ Command command_from_json(const nlohmann::json& value, const JsonPath& at) {
   c.args = strings_field(value, "args", at);
   c.env = strings_field(value, "env", at);
   c.dir = string_field(value, "dir", at);
-  if (const auto* timeout = member(value, "timeout")) {
+  if (const auto* timeout = find_member(value, "timeout")) {
     // The bundle's config.json counts seconds, libcontainer counts nanoseconds: say so.
     auto where = at.key("timeout");
-    auto ns = integer_value<std::int64_t>(*timeout, where, "an integer (nanoseconds) or null");
+    auto ns = read_integer<std::int64_t>(*timeout, where, "an integer (nanoseconds) or null");
     if (ns < 0) where.fail("negative (" + std::to_string(ns) + ")");
     c.timeout = std::chrono::nanoseconds(ns);
   }
@@ -183,33 +101,32 @@ Hooks hooks_from_json(const nlohmann::json& value, const JsonPath& at) {
     // Only the OCI spelling: the kebab-case one would not survive a round trip.
     auto name = hook_name_from(key);
     if (!name || to_string(*name) != key) at.fail("unknown hook name " + quote_for_message(key));
-    for_each_element(list.is_null() ? nullptr : &list, at.key(key),
-                     [&](const nlohmann::json& item, const JsonPath& where) {
-                       hooks.add(*name, std::make_shared<CommandHook>(command_from_json(item, where)));
-                     });
+    if (list.is_null()) continue;
+    read_array(list, at.key(key), [&](const nlohmann::json& item, const JsonPath& where) {
+      hooks.add(*name, std::make_shared<CommandHook>(command_from_json(item, where)));
+    });
   }
   return hooks;
 }
 
-Config config_from_json(const nlohmann::json& object, std::string_view document) {
-  JsonPath at{std::string(document)};
-  if (!object.is_object()) at.fail("expected a JSON object, got " + json_type_name(object));
+Config config_from_json(const nlohmann::json& object, const JsonPath& at) {
+  expect_object(object, at, "a JSON object");
   Config config;
-  config.parent_death_signal = int_field(object, "parent_death_signal", at);
+  config.parent_death_signal = integer_field<int>(object, "parent_death_signal", at);
   config.rootfs = string_field(object, "rootfs", at);
-  if (const auto* ns = member(object, "namespaces"))
+  if (const auto* ns = find_member(object, "namespaces"))
     config.namespaces = namespaces_from_json(*ns, at.key("namespaces"));
-  for_each_element(member(object, "networks"), at.key("networks"),
-                   [&](const nlohmann::json& item, const JsonPath& where) {
-                     config.networks.push_back(network_from_json(item, where));
-                   });
-  for_each_element(member(object, "routes"), at.key("routes"),
-                   [&](const nlohmann::json& item, const JsonPath& where) {
-                     config.routes.push_back(route_from_json(item, where));
-                   });
+  if (const auto* networks = find_member(object, "networks"))
+    read_array(*networks, at.key("networks"), [&](const nlohmann::json& item, const JsonPath& where) {
+      config.networks.push_back(network_from_json(item, where));
+    });
+  if (const auto* routes = find_member(object, "routes"))
+    read_array(*routes, at.key("routes"), [&](const nlohmann::json& item, const JsonPath& where) {
+      config.routes.push_back(route_from_json(item, where));
+    });
   config.apparmor_profile = string_field(object, "apparmor_profile", at);
   config.process_label = string_field(object, "process_label", at);
-  if (const auto* hooks = member(object, "Hooks")) config.hooks = hooks_from_json(*hooks, at.key("Hooks"));
+  if (const auto* hooks = find_member(object, "Hooks")) config.hooks = hooks_from_json(*hooks, at.key("Hooks"));
   config.version = string_field(object, "version", at);
   config.labels = strings_field(object, "labels", at);
   return config;

@@ -1,5 +1,6 @@
 // JSON conversion for the libcontainer data model, shaped exactly as runc 1.1's Go
-// encoding/json writes it. Internal: the config and profile readers share it.
+// encoding/json writes it (go_json.h spells the text). Internal: the config and
+// profile readers share it.
 #pragma once
 
 #include <string>
@@ -9,27 +10,9 @@
 
 #include <hookwire/config.h>
 
+#include "json_util.h"
+
 namespace hookwire {
-
-/// Where a value sits in a document, for one-line messages: "config: networks[1].mtu".
-class JsonPath {
- public:
-  /// The root of `document` ("config", "profile default", ...).
-  explicit JsonPath(std::string document) : document_(std::move(document)) {}
-
-  /// The member `name` of the object here.
-  JsonPath key(std::string_view name) const;
-  /// The element `index` of the array here.
-  JsonPath index(std::size_t index) const;
-  /// "config: networks[1].mtu", or just "config" at the root.
-  std::string str() const;
-  /// Throws Error::input("<str()>: <problem>").
-  [[noreturn]] void fail(const std::string& problem) const;
-
- private:
-  std::string document_;
-  std::string path_;
-};
 
 // Readers. Each takes the value and where it sits, ignores unknown keys, reads
 // `null` as the zero value (as Go does) and throws Error::input naming the path.
@@ -47,7 +30,7 @@ Command command_from_json(const nlohmann::json& value, const JsonPath& at);
 /// The "Hooks" object: OCI stage names to lists of commands. Unknown stage names throw.
 Hooks hooks_from_json(const nlohmann::json& value, const JsonPath& at);
 /// A whole Config object; everything it does not model (mounts, cgroups, ...) is ignored.
-Config config_from_json(const nlohmann::json& object, std::string_view document = "config");
+Config config_from_json(const nlohmann::json& object, const JsonPath& at);
 
 // Writers, keys in Go's field order, empty lists as null (Go's nil slice).
 
@@ -60,9 +43,5 @@ nlohmann::ordered_json command_to_json(const Command& command);
 nlohmann::ordered_json hooks_to_json(const Hooks& hooks);
 /// The modelled fields of `config`; apparmor_profile and process_label only when set.
 nlohmann::ordered_json config_to_json(const Config& config);
-
-/// Compact text as Go's json.Marshal writes it: "<>&", U+2028 and U+2029 escaped as
-/// \u00XX / \u20XX, \b and \f as \u0008 / \u000c, invalid UTF-8 bytes as \ufffd.
-std::string dump_like_go(const nlohmann::ordered_json& value);
 
 }  // namespace hookwire

@@ -113,4 +113,75 @@ std::string quote_for_message(std::string_view text, std::size_t max) {
   return out + "\"";
 }
 
+JsonPath JsonPath::key(std::string_view name) const {
+  JsonPath out = *this;
+  if (!out.path_.empty()) out.path_ += '.';
+  out.path_ += name;
+  return out;
+}
+
+JsonPath JsonPath::entry(std::string_view key) const {
+  JsonPath out = *this;
+  out.path_ += "[" + quote_for_message(key) + "]";
+  return out;
+}
+
+JsonPath JsonPath::index(std::size_t index) const {
+  JsonPath out = *this;
+  out.path_ += "[" + std::to_string(index) + "]";
+  return out;
+}
+
+std::string JsonPath::str() const { return path_.empty() ? document_ : document_ + ": " + path_; }
+
+void JsonPath::fail(const std::string& problem) const { throw Error::input(str() + ": " + problem); }
+
+const nlohmann::json* find_member(const nlohmann::json& object, std::string_view key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+const nlohmann::json& require_member(const nlohmann::json& object, std::string_view key, const JsonPath& at) {
+  const auto* value = find_member(object, key);
+  if (!value) at.key(key).fail("missing");
+  return *value;
+}
+
+void expect_object(const nlohmann::json& value, const JsonPath& at, std::string_view expected) {
+  if (!value.is_object()) at.fail("expected " + std::string(expected) + ", got " + json_type_name(value));
+}
+
+std::string read_string(const nlohmann::json& value, const JsonPath& at) {
+  if (!value.is_string()) at.fail("expected a string, got " + json_type_name(value));
+  return value.get<std::string>();
+}
+
+bool read_bool(const nlohmann::json& value, const JsonPath& at) {
+  if (!value.is_boolean()) at.fail("expected a boolean, got " + json_type_name(value));
+  return value.get<bool>();
+}
+
+std::vector<std::string> read_strings(const nlohmann::json& value, const JsonPath& at) {
+  std::vector<std::string> out;
+  read_array(value, at,
+             [&](const nlohmann::json& item, const JsonPath& where) { out.push_back(read_string(item, where)); });
+  return out;
+}
+
+std::string string_field(const nlohmann::json& object, std::string_view key, const JsonPath& at) {
+  const auto* value = find_member(object, key);
+  return value ? read_string(*value, at.key(key)) : std::string();
+}
+
+bool bool_field(const nlohmann::json& object, std::string_view key, const JsonPath& at) {
+  const auto* value = find_member(object, key);
+  return value ? read_bool(*value, at.key(key)) : false;
+}
+
+std::vector<std::string> strings_field(const nlohmann::json& object, std::string_view key, const JsonPath& at) {
+  const auto* value = find_member(object, key);
+  return value ? read_strings(*value, at.key(key)) : std::vector<std::string>();
+}
+
 }  // namespace hookwire

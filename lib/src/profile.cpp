@@ -11,73 +11,46 @@ namespace {
 
 constexpr std::size_t kMaxProfileNameBytes = 64;
 
-const nlohmann::json* find(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string expect_string(const nlohmann::json& value, const std::string& where) {
-  if (!value.is_string()) throw Error::input(where + ": expected a string, got " + json_type_name(value));
-  return value.get<std::string>();
-}
-
-std::vector<std::string> string_list(const nlohmann::json& object, const char* key, const std::string& where) {
-  std::vector<std::string> out;
-  const auto* value = find(object, key);
-  if (!value) return out;
-  if (!value->is_array()) throw Error::input(where + "." + key + ": expected an array, got " + json_type_name(*value));
-  for (std::size_t i = 0; i < value->size(); ++i)
-    out.push_back(expect_string((*value)[i], where + "." + key + "[" + std::to_string(i) + "]"));
-  return out;
-}
-
-std::optional<PoolSpec> pool_from_json(const nlohmann::json& ipam, const char* family, Family expected) {
-  const auto* value = find(ipam, family);
+std::optional<PoolSpec> pool_from_json(const nlohmann::json& ipam, const char* family, Family expected,
+                                       const JsonPath& ipam_at) {
+  const auto* value = find_member(ipam, family);
   if (!value) return std::nullopt;
-  std::string where = std::string("ipam.") + family;
-  if (!value->is_object()) throw Error::input(where + ": expected an object, got " + json_type_name(*value));
-  const auto* subnet_json = find(*value, "subnet");
-  const auto* gateway_json = find(*value, "gateway");
-  if (!subnet_json) throw Error::input(where + ".subnet: missing");
-  if (!gateway_json) throw Error::input(where + ".gateway: missing");
-  auto subnet_text = expect_string(*subnet_json, where + ".subnet");
-  auto gateway_text = expect_string(*gateway_json, where + ".gateway");
+  auto at = ipam_at.key(family);
+  expect_object(*value, at);
+  auto subnet_text = read_string(require_member(*value, "subnet", at), at.key("subnet"));
+  auto gateway_text = read_string(require_member(*value, "gateway", at), at.key("gateway"));
+  const char* family_name = expected == Family::v4 ? "IPv4" : "IPv6";
   auto subnet = Cidr::parse(subnet_text);
   if (!subnet || subnet->family() != expected)
-    throw Error::input(where + ".subnet: not an " + (expected == Family::v4 ? "IPv4" : "IPv6") +
-                       " CIDR: " + quote_for_message(subnet_text));
+    at.key("subnet").fail(std::string("not an ") + family_name + " CIDR: " + quote_for_message(subnet_text));
   auto gateway = IpAddress::parse(gateway_text);
   if (!gateway || gateway->family() != expected)
-    throw Error::input(where + ".gateway: not an " + (expected == Family::v4 ? "IPv4" : "IPv6") +
-                       " address: " + quote_for_message(gateway_text));
+    at.key("gateway").fail(std::string("not an ") + family_name + " address: " + quote_for_message(gateway_text));
   return PoolSpec{*subnet, *gateway};
 }
 
+// Every message names the profile first: "profile web: networks[0].mtu: ...".
 Profile profile_from_json(const nlohmann::json& document, std::string name) {
-  if (!document.is_object()) throw Error::input("expected a JSON object, got " + json_type_name(document));
+  const JsonPath at("profile " + name);
   Profile profile;
   profile.name = std::move(name);
-  profile.config = config_from_json(document, "profile " + profile.name);
-  if (const auto* ipam = find(document, "ipam")) {
-    if (!ipam->is_object()) throw Error::input("ipam: expected an object, got " + json_type_name(*ipam));
-    profile.ipv4 = pool_from_json(*ipam, "ipv4", Family::v4);
-    profile.ipv6 = pool_from_json(*ipam, "ipv6", Family::v6);
+  profile.config = config_from_json(document, at);
+  if (const auto* ipam = find_member(document, "ipam")) {
+    expect_object(*ipam, at.key("ipam"));
+    profile.ipv4 = pool_from_json(*ipam, "ipv4", Family::v4, at.key("ipam"));
+    profile.ipv6 = pool_from_json(*ipam, "ipv6", Family::v6, at.key("ipam"));
   }
-  if (const auto* dns = find(document, "dns")) {
-    if (!dns->is_object()) throw Error::input("dns: expected an object, got " + json_type_name(*dns));
-    profile.dns.nameservers = string_list(*dns, "nameservers", "dns");
-    profile.dns.search = string_list(*dns, "search", "dns");
-    profile.dns.options = string_list(*dns, "options", "dns");
+  if (const auto* dns = find_member(document, "dns")) {
+    expect_object(*dns, at.key("dns"));
+    profile.dns.nameservers = strings_field(*dns, "nameservers", at.key("dns"));
+    profile.dns.search = strings_field(*dns, "search", at.key("dns"));
+    profile.dns.options = strings_field(*dns, "options", at.key("dns"));
   }
-  if (const auto* hosts = find(document, "etc_hosts")) {
-    if (!hosts->is_boolean()) throw Error::input("etc_hosts: expected a boolean, got " + json_type_name(*hosts));
-    profile.etc_hosts = hosts->get<bool>();
-  }
-  if (const auto* sysctls = find(document, "sysctls")) {
-    if (!sysctls->is_object())
-      throw Error::input("sysctls: expected an object of strings, got " + json_type_name(*sysctls));
+  profile.etc_hosts = bool_field(document, "etc_hosts", at);
+  if (const auto* sysctls = find_member(document, "sysctls")) {
+    expect_object(*sysctls, at.key("sysctls"), "an object of strings");
     for (const auto& [key, value] : sysctls->items())
-      profile.sysctls[key] = expect_string(value, "sysctls[" + quote_for_message(key) + "]");
+      profile.sysctls[key] = read_string(value, at.key("sysctls").entry(key));
   }
   return profile;
 }
@@ -167,14 +140,7 @@ std::vector<std::string> validate(const Profile& profile) {
 }
 
 Profile read_profile(std::string_view json, std::string name) {
-  std::string prefix = "profile " + name;
-  try {
-    return profile_from_json(parse_json_strict(json, prefix), name);
-  } catch (const Error& e) {
-    std::string message = e.what();
-    if (message.rfind(prefix + ": ", 0) == 0) throw;
-    throw Error::input(prefix + ": " + message);
-  }
+  return profile_from_json(parse_json_strict(json, "profile " + name), std::move(name));
 }
 
 Profile parse_profile(std::string_view json, std::string name) {

@@ -14,51 +14,23 @@ namespace {
 
 constexpr std::size_t kMaxIdBytes = 128;
 
-const nlohmann::json* find(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string string_field(const nlohmann::json& object, const char* key) {
-  const auto* value = find(object, key);
-  if (!value) return {};
-  if (!value->is_string())
-    throw Error::input(std::string("state: ") + key + ": expected a string, got " + json_type_name(*value));
-  return value->get<std::string>();
-}
-
-std::optional<int> pid_field(const nlohmann::json& object) {
-  const auto* value = find(object, "pid");
-  if (!value || value->is_null()) return std::nullopt;
-  if (!value->is_number_integer())
-    throw Error::input("state: pid: expected an integer, got " + json_type_name(*value));
-  if (value->is_number_unsigned()) {
-    auto pid = value->get<std::uint64_t>();
-    if (pid > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
-      throw Error::input("state: pid: out of range (" + std::to_string(pid) + ")");
-    if (pid == 0) return std::nullopt;
-    return static_cast<int>(pid);
-  }
-  auto pid = value->get<std::int64_t>();
-  if (pid < 0) throw Error::input("state: pid: negative (" + std::to_string(pid) + ")");
-  if (pid > std::numeric_limits<int>::max())
-    throw Error::input("state: pid: out of range (" + std::to_string(pid) + ")");
+std::optional<int> pid_field(const nlohmann::json& object, const JsonPath& at) {
+  const auto* value = find_member(object, "pid");
+  if (!value) return std::nullopt;
+  // Read wide, so that a negative pid is named as one however far below zero it is.
+  auto pid = read_integer<std::int64_t>(*value, at.key("pid"));
+  if (pid < 0) at.key("pid").fail("negative (" + std::to_string(pid) + ")");
+  if (pid > std::numeric_limits<int>::max()) at.key("pid").fail("out of range (" + std::to_string(pid) + ")");
   if (pid == 0) return std::nullopt;
   return static_cast<int>(pid);
 }
 
-std::map<std::string, std::string> annotations_field(const nlohmann::json& object) {
+std::map<std::string, std::string> annotations_field(const nlohmann::json& object, const JsonPath& at) {
   std::map<std::string, std::string> out;
-  const auto* value = find(object, "annotations");
-  if (!value || value->is_null()) return out;
-  if (!value->is_object())
-    throw Error::input("state: annotations: expected an object of strings, got " + json_type_name(*value));
-  for (const auto& [key, item] : value->items()) {
-    if (!item.is_string())
-      throw Error::input("state: annotations[" + quote_for_message(key) + "]: expected a string, got " +
-                         json_type_name(item));
-    out.emplace(key, item.get<std::string>());
-  }
+  const auto* value = find_member(object, "annotations");
+  if (!value) return out;
+  expect_object(*value, at.key("annotations"), "an object of strings");
+  for (const auto& [key, item] : value->items()) out.emplace(key, read_string(item, at.key("annotations").entry(key)));
   return out;
 }
 
@@ -95,24 +67,24 @@ std::string short_id(std::string_view id) {
 State parse_state(std::string_view json) {
   if (json.size() > kMaxStateBytes) throw Error::input("state: larger than 1 MiB");
   auto document = parse_json_strict(json, "state");
-  if (!document.is_object()) throw Error::input("state: expected a JSON object, got " + json_type_name(document));
+  const JsonPath at("state");
+  expect_object(document, at, "a JSON object");
 
   State state;
-  state.oci_version = string_field(document, "ociVersion");
-  if (!find(document, "id")) throw Error::input("state: id: missing");
-  state.id = string_field(document, "id");
-  if (state.id.empty()) throw Error::input("state: id: empty");
+  state.oci_version = string_field(document, "ociVersion", at);
+  state.id = read_string(require_member(document, "id", at), at.key("id"));
+  if (state.id.empty()) at.key("id").fail("empty");
   if (!is_valid_container_id(state.id))
-    throw Error::input("state: id: " + quote_for_message(state.id) +
-                       " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
-  state.status = string_field(document, "status");
+    at.key("id").fail(quote_for_message(state.id) +
+                      " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
+  state.status = string_field(document, "status", at);
   if (!state.status.empty() && !is_known_status(state.status))
-    throw Error::input("state: status: unknown status " + quote_for_message(state.status));
-  state.pid = pid_field(document);
-  state.bundle = string_field(document, "bundle");
+    at.key("status").fail("unknown status " + quote_for_message(state.status));
+  state.pid = pid_field(document, at);
+  state.bundle = string_field(document, "bundle", at);
   if (!state.bundle.empty() && state.bundle[0] != '/')
-    throw Error::input("state: bundle: not an absolute path: " + quote_for_message(state.bundle));
-  state.annotations = annotations_field(document);
+    at.key("bundle").fail("not an absolute path: " + quote_for_message(state.bundle));
+  state.annotations = annotations_field(document, at);
   state.raw = std::string(json);
   return state;
 }

@@ -4,6 +4,7 @@
 #include <hookwire/error.h>
 
 #include "config_json.h"
+#include "go_json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -313,6 +314,7 @@ TEST_CASE("bad config input gets a one-line message naming the JSON path") {
       {R"({"networks":[{},5]})", "config: networks[1]: expected an object, got a number"},
       {R"({"networks":[{},{"mtu":"1500"}]})", "config: networks[1].mtu: expected an integer, got a string"},
       {R"({"networks":[{"mtu":1500.5}]})", "config: networks[0].mtu: expected an integer, got a fraction"},
+      {R"({"networks":[{"mtu":1e30}]})", "config: networks[0].mtu: out of range (1e+30)"},
       {R"({"networks":[{"txqueuelen":4294967296}]})",
        "config: networks[0].txqueuelen: out of range (4294967296)"},
       {R"({"networks":[{"hairpin_mode":"yes"}]})",
@@ -361,7 +363,7 @@ TEST_CASE("bad config input gets a one-line message naming the JSON path") {
 
 TEST_CASE("the converters name the document they are given, for the profile reader") {
   auto profile = json::parse(R"({"networks":[{"type":"veth","mtu":"big"}]})");
-  CHECK_THROWS_WITH_AS(hookwire::config_from_json(profile, "profile web"),
+  CHECK_THROWS_WITH_AS(hookwire::config_from_json(profile, hookwire::JsonPath("profile web")),
                        "profile web: networks[0].mtu: expected an integer, got a string", Error);
   hookwire::JsonPath root("profile web");
   CHECK_THROWS_WITH_AS(hookwire::route_from_json(json::array(), root.key("routes").index(2)),

@@ -4,6 +4,7 @@
 #include <hookwire/state.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 #include <unistd.h>
 
@@ -83,6 +84,7 @@ TEST_CASE("bad State input gets its exact one-line message") {
       {"[1,2]", "state: expected a JSON object, got an array"},
       {R"({"status":"created"})", "state: id: missing"},
       {R"({"id":""})", "state: id: empty"},
+      {R"({"id":null})", "state: id: missing"},
       {R"({"id":42})", "state: id: expected a string, got a number"},
       {R"({"id":"a","pid":"12"})", "state: pid: expected an integer, got a string"},
       {R"({"id":"a","pid":1.5})", "state: pid: expected an integer, got a fraction"},
@@ -105,6 +107,29 @@ TEST_CASE("bad State input gets its exact one-line message") {
       CHECK(std::string(e.what()).find('\n') == std::string::npos);
     }
   }
+}
+
+// Issue 10: nlohmann reads an integer too long for 64 bits as a double, and the pid
+// reader called 1e30 "a fraction".
+TEST_CASE("a huge pid is reported as out of range, not as a fraction") {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"id":"a","pid":1e30})", "state: pid: out of range (1e+30)"},
+      {R"({"id":"a","pid":99999999999999999999999})", "state: pid: out of range (9.999999999999999e+22)"},
+      {R"({"id":"a","pid":-1e30})", "state: pid: out of range (-1e+30)"},
+      {R"({"id":"a","pid":18446744073709551616})", "state: pid: out of range (1.8446744073709552e+19)"},
+  };
+  for (const auto& [input, message] : cases) {
+    CAPTURE(input);
+    CHECK_THROWS_WITH_AS(parse_state(input), message, Error);
+    try {
+      parse_state(input);
+    } catch (const Error& e) {
+      CHECK(e.exit_code() == 2);
+    }
+  }
+  // A fraction is still a fraction.
+  CHECK_THROWS_WITH_AS(parse_state(R"({"id":"a","pid":1.5})"), "state: pid: expected an integer, got a fraction",
+                       Error);
 }
 
 TEST_CASE("ids that could escape the state dir are refused") {
