@@ -28,7 +28,6 @@ namespace hookwire {
 
 namespace {
 
-using command_impl::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
 /// Go's name for a signal, as ProcessState.String() prints it after "signal: ".

@@ -25,23 +25,6 @@
 
 namespace hookwire::command_impl {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    reset();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-int UniqueFd::release() noexcept {
-  return std::exchange(fd_, -1);
-}
-
-void UniqueFd::reset() noexcept {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
-
 namespace {
 
 namespace bp = boost::process;

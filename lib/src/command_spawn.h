@@ -7,29 +7,9 @@
 
 #include <hookwire/hooks.h>
 
+#include "unique_fd.h"
+
 namespace hookwire::command_impl {
-
-/// Owns one file descriptor and closes it.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  /// Gives up ownership without closing.
-  int release() noexcept;
-  /// Closes the fd now.
-  void reset() noexcept;
-
- private:
-  int fd_ = -1;
-};
 
 /// A started hook: its pid (also its process group id) and our ends of its stdio
 /// pipes, all non-blocking and close-on-exec.

@@ -3,6 +3,8 @@
 #include <hookwire/ledger.h>
 #include <hookwire/state.h>
 
+#include "unique_fd.h"
+
 #include <cstdio>
 #include <fcntl.h>
 #include <syslog.h>
@@ -69,12 +71,11 @@ void Logger::write(LogLevel level, std::string_view message) {
   }
   syslog(syslog_priority(level), "%s", line.c_str());
   if (!log_file_.empty()) {
-    int fd = open(log_file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd >= 0) {
+    UniqueFd fd(open(log_file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640));
+    if (fd) {
       std::string out = now_rfc3339() + " " + level_name(level) + " " + line + "\n";
-      if (::write(fd, out.data(), out.size()) < 0) {
+      if (::write(fd.get(), out.data(), out.size()) < 0) {
       }
-      close(fd);
     }
   }
 }

@@ -2,6 +2,8 @@
 
 #include <hookwire/error.h>
 
+#include "unique_fd.h"
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -43,6 +45,13 @@ constexpr TypeInfo kTypes[] = {
 const TypeInfo& info(NamespaceType type) {
   return kTypes[static_cast<std::size_t>(type)];
 }
+
+// NsHandle and NetnsGuard hold their fd as a plain int because their header is
+// public and UniqueFd is not (see namespaces.h). Ownership still has one discipline:
+// an fd is born in a UniqueFd, released into the object only once nothing can
+// throw, moved with std::exchange, and closed by handing it back to a UniqueFd. No
+// close(2) of its own here, so no second close path to get wrong.
+void close_owned(int fd) noexcept { UniqueFd owner(fd); }
 
 }  // namespace
 
@@ -140,16 +149,13 @@ std::uint64_t current_netns_cookie() {
 #define SO_NETNS_COOKIE 71
 #endif
   // Any socket tells the cookie of the netns it was made in.
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw_errno("socket for the netns cookie");
+  UniqueFd socket_fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!socket_fd) throw_errno("socket for the netns cookie");
   std::uint64_t cookie = 0;
   socklen_t size = sizeof cookie;
-  int rc = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size);
-  int err = errno;
-  close(fd);
-  if (rc != 0) {
-    if (err == ENOPROTOOPT) return 0;
-    throw Error::system(err, "read the netns cookie");
+  if (getsockopt(socket_fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
+    if (errno == ENOPROTOOPT) return 0;
+    throw_errno("read the netns cookie");
   }
   return cookie;
 }
@@ -159,19 +165,13 @@ std::uint64_t netns_cookie(int fd) {
   return current_netns_cookie();
 }
 
-NsHandle::NsHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
-  try {
-    id_ = ns_id_of_fd(fd_);
-  } catch (...) {
-    close(fd_);
-    throw;
-  }
-}
+NsHandle::NsHandle(int fd, NsId id, std::string path) noexcept : fd_(fd), id_(id), path_(std::move(path)) {}
 
 NsHandle NsHandle::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("open " + path);
-  return NsHandle(fd, path);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open " + path);
+  NsId id = ns_id_of_fd(fd.get());  // if this throws, `fd` closes the file
+  return NsHandle(fd.release(), id, path);
 }
 
 NsHandle NsHandle::current_net() { return open("/proc/thread-self/ns/net"); }
@@ -181,26 +181,20 @@ NsHandle::NsHandle(NsHandle&& other) noexcept
 
 NsHandle& NsHandle::operator=(NsHandle&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
+    close_owned(std::exchange(fd_, std::exchange(other.fd_, -1)));
     id_ = other.id_;
     path_ = std::move(other.path_);
   }
   return *this;
 }
 
-NsHandle::~NsHandle() {
-  if (fd_ >= 0) close(fd_);
-}
+NsHandle::~NsHandle() { close_owned(fd_); }
 
 NetnsGuard::NetnsGuard(int target_fd) {
-  original_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (original_fd_ < 0) throw_errno("open /proc/thread-self/ns/net");
-  if (setns(target_fd, CLONE_NEWNET) != 0) {
-    int err = errno;
-    close(original_fd_);
-    throw Error::system(err, "setns network namespace");
-  }
+  UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) throw_errno("open /proc/thread-self/ns/net");
+  if (setns(target_fd, CLONE_NEWNET) != 0) throw_errno("setns network namespace");
+  original_fd_ = original.release();
 }
 
 NetnsGuard::~NetnsGuard() {
@@ -210,7 +204,7 @@ NetnsGuard::~NetnsGuard() {
                  std::strerror(errno));
     std::abort();
   }
-  close(original_fd_);
+  close_owned(original_fd_);
 }
 
 }  // namespace hookwire

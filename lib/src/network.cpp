@@ -16,6 +16,7 @@
 #include "netlink/link.h"
 #include "netlink/route.h"
 #include "netlink/rtnl_socket.h"
+#include "unique_fd.h"
 
 namespace hookwire {
 
@@ -83,10 +84,10 @@ std::string describe(const Route& route) {
 
 // Wiring keeps its own reference to the container's netns: the caller's handle
 // may close before the Wiring is done.
-netlink::UniqueFd duplicate(const NsHandle& ns) {
+UniqueFd duplicate(const NsHandle& ns) {
   int fd = fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0);
   if (fd < 0) throw_errno("duplicate the fd of " + ns.path());
-  return netlink::UniqueFd(fd);
+  return UniqueFd(fd);
 }
 
 }  // namespace
@@ -100,7 +101,7 @@ struct Wiring::Impl {
   void add_route(const Route& route);
   void rollback() noexcept;
 
-  netlink::UniqueFd container_ns;
+  UniqueFd container_ns;
   Socket host_socket;
   Socket container_socket;
   std::vector<Undo> undo;

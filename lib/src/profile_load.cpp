@@ -4,6 +4,7 @@
 #include <hookwire/profile.h>
 
 #include "json_util.h"
+#include "unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -34,17 +35,13 @@ Profile load_profile_file(const std::string& path, std::string name) {
     throw Error::input("profile " + path + ": directory " + dir + " is writable by others; refusing it");
 
   // O_NOFOLLOW: a symlinked profile could point anywhere a tenant can write.
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) {
     if (errno == ELOOP) throw Error::input("profile " + path + ": is a symlink; refusing it");
     throw Error::input("profile " + path + ": " + std::strerror(errno));
   }
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
   struct stat st;
-  if (fstat(fd, &st) != 0) throw_errno("stat profile " + path);
+  if (fstat(fd.get(), &st) != 0) throw_errno("stat profile " + path);
   if (!S_ISREG(st.st_mode)) throw Error::input("profile " + path + ": not a regular file");
   if (st.st_uid != 0) throw Error::input("profile " + path + ": not owned by root; refusing it");
   if (st.st_mode & (S_IWGRP | S_IWOTH))
@@ -55,7 +52,7 @@ Profile load_profile_file(const std::string& path, std::string name) {
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t done = 0;
   while (done < text.size()) {
-    ssize_t n = read(fd, text.data() + done, text.size() - done);
+    ssize_t n = read(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno("read profile " + path);
     if (n == 0) break;

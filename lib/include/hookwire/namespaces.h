@@ -82,7 +82,14 @@ std::uint64_t current_netns_cookie();
 /// The cookie of the network namespace open at `fd` (enters it briefly).
 std::uint64_t netns_cookie(int fd);
 
-/// An open namespace file (a network namespace, in practice). Owns the fd.
+/// An open namespace file (a network namespace, in practice). Owns the fd: move-only,
+/// closed when the handle goes.
+///
+/// Why a plain int: this header is public, and the library's one fd owner
+/// (UniqueFd) is internal, so it cannot be a member here; a pimpl would cost a heap
+/// allocation per handle for nothing. The int is only storage: namespaces.cpp takes
+/// every fd from a UniqueFd and gives it back to one to close it, the same close
+/// path as every other fd of the library. NetnsGuard does the same.
 class NsHandle {
  public:
   /// Opens `path` (e.g. /proc/42/ns/net). Throws Error::system naming the path.
@@ -101,7 +108,8 @@ class NsHandle {
   const std::string& path() const { return path_; }
 
  private:
-  NsHandle(int fd, std::string path);
+  /// Takes ownership of `fd`; never throws, so the fd cannot leak on the way in.
+  NsHandle(int fd, NsId id, std::string path) noexcept;
   int fd_ = -1;
   NsId id_;
   std::string path_;
@@ -120,7 +128,7 @@ class NetnsGuard {
   NetnsGuard& operator=(const NetnsGuard&) = delete;
 
  private:
-  int original_fd_ = -1;
+  int original_fd_ = -1;  // owned, as NsHandle's fd is
 };
 
 }  // namespace hookwire

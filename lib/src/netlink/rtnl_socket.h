@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink/ptr.h"
+#include "unique_fd.h"
 
 namespace hookwire::netlink {
 
