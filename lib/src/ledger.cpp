@@ -5,11 +5,11 @@
 
 #include "fs_util.h"
 #include "json_util.h"
+#include "timestamp.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <dirent.h>
 #include <memory>
 #include <unistd.h>
@@ -67,15 +67,6 @@ struct DirCloser {
 };
 
 }  // namespace
-
-std::string now_rfc3339() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc;
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 Ledger::Ledger(const std::string& state_dir) : dir_(state_dir + "/ledger") {}
 

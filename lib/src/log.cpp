@@ -1,8 +1,8 @@
 #include "log.h"
 
-#include <hookwire/ledger.h>
 #include <hookwire/state.h>
 
+#include "timestamp.h"
 #include "unique_fd.h"
 
 #include <cstdio>

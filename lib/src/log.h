@@ -21,10 +21,8 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
-  void set_level(LogLevel level) { level_ = level; }
-  void set_log_file(std::string path) { log_file_ = std::move(path); }
+  /// From now on, lines name the container: "TOOL: container ID: message".
   void set_container(std::string_view id);
-  const std::string& tool() const { return tool_; }
 
   /// Errors and warnings also go to stderr; every line at or above the level goes
   /// to syslog and the log file.

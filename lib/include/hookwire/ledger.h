@@ -66,7 +66,4 @@ class Ledger {
   std::string dir_;
 };
 
-/// The current time as RFC 3339 UTC ("2026-11-28T08:13:56Z").
-std::string now_rfc3339();
-
 }  // namespace hookwire
