@@ -57,7 +57,7 @@ Json hook_entry(const std::string& libexec, HookName stage, const PassedOptions&
   return {{"path", libexec + "/" + tool}, {"args", args}, {"timeout", stage_timeout(stage)}};
 }
 
-// The permission bits of an existing file, so that rewriting it keeps them.
+// The permission bits of an existing file, so that rewriting it keeps them (less the umask).
 unsigned mode_of(const std::string& path, unsigned otherwise) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? st.st_mode & 0777 : otherwise;
