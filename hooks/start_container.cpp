@@ -1,5 +1,5 @@
 // hookwire-start-container: the OCI startContainer hook, the readiness gate.
 // Statically linked: the runtime resolves its path inside the container's rootfs.
-#include <hookwire/stage.h>
+#include <hookwire/gate.h>
 
 int main(int argc, char** argv) { return hookwire::gate_main(argc, argv); }

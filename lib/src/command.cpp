@@ -1,6 +1,6 @@
 // Command::run: the State on the hook's stdin, its output captured, its exit judged
 // the way runc 1.1 judges it (libcontainer/configs CommandHook).
-#include <hookwire/hooks.h>
+#include <hookwire/command.h>
 
 #include <hookwire/error.h>
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <sys/types.h>
 
-#include <hookwire/hooks.h>
+#include <hookwire/command.h>
 
 #include "unique_fd.h"
 

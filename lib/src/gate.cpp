@@ -1,17 +1,15 @@
 // startContainer: the readiness gate. It runs inside the container after
 // pivot_root, without CAP_NET_ADMIN, so it only reads netlink, never files.
-#include <hookwire/error.h>
+#include <hookwire/gate.h>
+
 #include <hookwire/inspect.h>
-#include <hookwire/stage.h>
 
 #include "annotations.h"
-#include "log.h"
-#include "options.h"
+#include "hook_run.h"
 
 #include <chrono>
 #include <cstdio>
 #include <thread>
-#include <unistd.h>
 
 namespace hookwire {
 
@@ -61,39 +59,32 @@ std::string seconds(double value) {
   return buffer;
 }
 
+// Polls until the network is ready or `timeout_seconds` have passed.
+int wait_until_ready(double timeout_seconds, Logger& log) {
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::duration<double>(timeout_seconds);
+  for (;;) {
+    std::string problems = not_ready();
+    if (problems.empty()) {
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      log.debug("network ready after " + std::to_string(waited.count()) + " ms");
+      return 0;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log.error("network not ready after " + seconds(timeout_seconds) + ": " + problems);
+      return 1;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
 }  // namespace
 
 int gate_main(int argc, char** argv) {
-  auto parsed = parse_hook_options(HookName::StartContainer, argc, argv);
-  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const auto& options = std::get<Options>(parsed);
-  Logger log(tool_name(HookName::StartContainer), *log_level_from(options.log_level), options.log_file);
-  try {
-    State state = read_state(STDIN_FILENO);
-    log.set_container(state.id);
+  return run_hook(HookName::StartContainer, argc, argv, [](const Options& options, const State& state, Logger& log) {
     if (read_choices(state).disabled) return 0;
-    auto start = std::chrono::steady_clock::now();
-    auto deadline = start + std::chrono::duration<double>(options.timeout_seconds);
-    for (;;) {
-      std::string problems = not_ready();
-      if (problems.empty()) {
-        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-        log.debug("network ready after " + std::to_string(waited.count()) + " ms");
-        return 0;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        log.error("network not ready after " + seconds(options.timeout_seconds) + ": " + problems);
-        return 1;
-      }
-      std::this_thread::sleep_for(kPollInterval);
-    }
-  } catch (const Error& e) {
-    log.error(e.what());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    log.error(e.what());
-    return 1;
-  }
+    return wait_until_ready(options.timeout_seconds, log);
+  });
 }
 
 }  // namespace hookwire

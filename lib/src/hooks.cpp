@@ -39,6 +39,8 @@ std::string_view kebab_name(HookName name) {
   return names_of(name).kebab;
 }
 
+std::string tool_name(HookName name) { return "hookwire-" + std::string(kebab_name(name)); }
+
 std::optional<HookName> hook_name_from(std::string_view text) {
   for (const auto& names : kNames)
     if (text == names.oci || text == names.kebab) return names.name;

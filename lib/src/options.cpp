@@ -1,4 +1,4 @@
-#include "options.h"
+#include <hookwire/options.h>
 
 #include "build_config.h"
 #include "log.h"

@@ -1,14 +1,15 @@
 #include <hookwire/stage.h>
 
 #include <hookwire/error.h>
+#include <hookwire/gate.h>
 #include <hookwire/ledger.h>
 #include <hookwire/profile.h>
 
 #include "annotations.h"
 #include "container_setup.h"
 #include "fs_util.h"
+#include "hook_run.h"
 #include "log.h"
-#include "options.h"
 #include "wire.h"
 
 #include <unistd.h>
@@ -92,26 +93,12 @@ void run_stage(HookName stage, const Options& options, const State& state, Logge
 
 }  // namespace
 
-std::string tool_name(HookName stage) { return "hookwire-" + std::string(kebab_name(stage)); }
-
 int hook_main(HookName stage, int argc, char** argv) {
   if (stage == HookName::StartContainer) return gate_main(argc, argv);
-  auto parsed = parse_hook_options(stage, argc, argv);
-  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const auto& options = std::get<Options>(parsed);
-  Logger log(tool_name(stage), *log_level_from(options.log_level), options.log_file);
-  try {
-    State state = read_state(STDIN_FILENO);
-    log.set_container(state.id);
+  return run_hook(stage, argc, argv, [stage](const Options& options, const State& state, Logger& log) {
     run_stage(stage, options, state, log);
     return 0;
-  } catch (const Error& e) {
-    log.error(e.what());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    log.error(e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace hookwire

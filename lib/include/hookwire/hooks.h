@@ -1,9 +1,8 @@
-// Hooks, modelled on libcontainer/configs (config.go): HookName, Hook, Command,
-// CommandHook and Hooks. Command hooks run through Boost.Process, without a shell.
+// Hooks, modelled on libcontainer/configs (config.go): HookName, Hook, CommandHook
+// and Hooks. The Command a CommandHook runs is in command.h.
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <hookwire/command.h>
 #include <hookwire/state.h>
 
 namespace hookwire {
@@ -22,6 +22,8 @@ enum class HookName { Prestart, CreateRuntime, CreateContainer, StartContainer, 
 std::string_view to_string(HookName name);
 /// The kebab-case name used for binaries: "prestart", "create-runtime", ...
 std::string_view kebab_name(HookName name);
+/// The name of the stage's hookwire binary: "hookwire-create-runtime".
+std::string tool_name(HookName name);
 /// Accepts both the OCI name and the kebab-case one; nullopt otherwise.
 std::optional<HookName> hook_name_from(std::string_view text);
 /// Every stage, in lifecycle order.
@@ -33,28 +35,6 @@ class Hook {
   virtual ~Hook() = default;
   /// Runs the hook. Throws Error::system with a runc-style message on failure.
   virtual void run(const State& state) const = 0;
-};
-
-/// An external program: libcontainer's Command. `timeout` is what Go's
-/// *time.Duration holds (nanoseconds); nullopt (JSON null) or zero means none.
-struct Command {
-  std::string path;
-  std::vector<std::string> args;  // argv; empty means {path}
-  std::vector<std::string> env;   // KEY=VALUE; empty means inherit
-  std::string dir;                // working directory; empty means inherit
-  std::optional<std::chrono::nanoseconds> timeout;
-
-  /// The most of stdout and of stderr kept for error messages.
-  static constexpr std::size_t kMaxCapture = 64 * 1024;
-
-  /// Starts the program with the State JSON (state.raw when set) on stdin, waits
-  /// for it within `timeout`, and throws on failure:
-  ///   "error running hook: exit status 3, stdout: ..., stderr: ..."
-  ///   "hook ran past specified timeout of 1.0s"
-  /// On timeout the hook's whole process group is killed.
-  void run(const State& state) const;
-
-  bool operator==(const Command&) const = default;
 };
 
 /// A Hook that runs a Command.
