@@ -4,18 +4,19 @@
 #include <hookwire/inspect.h>
 #include <hookwire/ipam.h>
 
+#include "dir_util.h"
 #include "fs_util.h"
+#include "id_lock.h"
+#include "json_util.h"
 #include "log.h"
 #include "netns_find.h"
 #include "wire.h"
 
 #include <algorithm>
 #include <cerrno>
-#include <dirent.h>
-#include <memory>
-#include <set>
 #include <csignal>
 #include <cstdlib>
+#include <set>
 #include <unistd.h>
 
 namespace hookwire {
@@ -45,19 +46,82 @@ const InterfaceState* find_link(const std::vector<InterfaceState>& links, const 
 // Removes leftovers of interrupted atomic writes (".tmp.*") in `dir`.
 std::vector<std::string> remove_temp_files(const std::string& dir) {
   std::vector<std::string> removed;
-  struct Closer {
-    void operator()(DIR* d) const { closedir(d); }
-  };
-  std::unique_ptr<DIR, Closer> handle(opendir(dir.c_str()));
-  if (!handle) return removed;
-  while (auto* entry = readdir(handle.get())) {
-    std::string name = entry->d_name;
+  for (const auto& name : list_dir(dir)) {
     if (!name.starts_with(".tmp.")) continue;
     // Only a writer that died leaves one behind: its pid is the last field.
     auto dot = name.find_last_of('.');
     pid_t pid = static_cast<pid_t>(std::atoi(name.c_str() + dot + 1));
     if (pid > 0 && kill(pid, 0) == 0) continue;
     if (unlink((dir + "/" + name).c_str()) == 0) removed.push_back(dir + "/" + name);
+  }
+  return removed;
+}
+
+// gc of one recorded id, under its lock: the record and the netns are judged
+// again now that no hook can be changing them.
+std::optional<std::string> collect_id(const std::string& state_dir, const std::string& id, Logger& quiet,
+                                      std::set<std::string>& live) {
+  auto lock = IdLock::try_acquire(state_dir, id);
+  if (!lock) {
+    live.insert(id);  // a hook is at work on it: its leases are not orphans
+    return "skipped " + id + ": a hook holds it";
+  }
+  Ledger ledger(state_dir);
+  std::optional<LedgerEntry> entry;
+  try {
+    entry = ledger.find(id);
+  } catch (const Error&) {
+    auto line = describe(id, unwire_id_locked(state_dir, id, quiet)) + " (unreadable record)";
+    lock->retire();
+    return line;
+  }
+  if (!entry) {
+    lock->retire();
+    return std::nullopt;
+  }
+  if (find_recorded_netns(*entry)) {
+    live.insert(id);
+    return std::nullopt;
+  }
+  auto line = describe(id, unwire(state_dir, *entry)) + " (network namespace gone)";
+  lock->retire();
+  return line;
+}
+
+// A lease whose owner has no record, judged under the owner's lock: wire() writes
+// the record before it takes the first lease, so with the lock held a lease
+// without a record is an orphan.
+bool release_orphan(const std::string& state_dir, const std::string& dir, const LeaseFile& lease) {
+  auto lock = IdLock::try_acquire(state_dir, lease.owner);
+  if (!lock) return false;
+  bool has_record = true;
+  try {
+    has_record = Ledger(state_dir).find(lease.owner).has_value();
+  } catch (const Error&) {
+    // An unreadable record: gc of that record is its own turn.
+  }
+  if (has_record) return false;
+  bool released = release_lease(dir, *IpAddress::parse(lease.name), lease.owner);
+  lock->retire();
+  return released;
+}
+
+// Lock files of ids with no record left: a hook that failed before it could retire one.
+std::vector<std::string> remove_stale_locks(const std::string& state_dir) {
+  std::vector<std::string> removed;
+  Ledger ledger(state_dir);
+  for (const auto& id : list_dir(lock_dir(state_dir))) {
+    if (!is_valid_container_id(id)) continue;
+    auto lock = IdLock::try_acquire(state_dir, id);
+    if (!lock) continue;
+    bool has_record = true;
+    try {
+      has_record = ledger.find(id).has_value();
+    } catch (const Error&) {
+    }
+    if (has_record) continue;
+    lock->retire();
+    removed.push_back(lock_dir(state_dir) + "/" + id);
   }
   return removed;
 }
@@ -79,8 +143,16 @@ std::vector<LedgerEntry> list_entries(const std::string& state_dir) {
 }
 
 std::vector<std::string> check_container(const std::string& state_dir, const std::string& id) {
+  if (!is_valid_container_id(id))
+    throw Error::input("container id " + quote_for_message(id) +
+                       " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
   std::optional<LedgerEntry> entry;
-  if (check_state_dir(state_dir, false)) entry = Ledger(state_dir).find(id);
+  std::optional<IdLock> lock;
+  if (check_state_dir(state_dir, false) && Ledger(state_dir).find(id)) {
+    // Compared under the lock, so a hook half-way through is not reported as damage.
+    lock = IdLock::acquire(state_dir, id);
+    entry = Ledger(state_dir).find(id);
+  }
   if (!entry) throw Error::input("container " + id + ": no record in " + state_dir);
   std::vector<std::string> differences;
   auto host_links = list_interfaces();
@@ -139,44 +211,25 @@ std::vector<std::string> collect_garbage(const std::string& state_dir) {
   Logger quiet("hookwire gc", LogLevel::error);
   Ledger ledger(state_dir);
   std::set<std::string> live;
-  for (const auto& id : ledger.ids()) {
-    std::optional<LedgerEntry> entry;
-    try {
-      entry = ledger.find(id);
-    } catch (const Error&) {
-      lines.push_back(describe(id, unwire_id(state_dir, id, quiet)) + " (unreadable record)");
-      continue;
-    }
-    if (!entry) continue;
-    if (find_recorded_netns(*entry)) {
-      live.insert(id);
-      continue;
-    }
-    lines.push_back(describe(id, unwire(state_dir, *entry)) + " (network namespace gone)");
-  }
+  for (const auto& id : ledger.ids())
+    if (auto line = collect_id(state_dir, id, quiet, live)) lines.push_back(*line);
   for (const auto& dir : pool_dirs(state_dir)) {
     for (const auto& lease : read_lease_dir(dir)) {
       std::string path = dir + "/" + lease.name;
       if (!lease.valid) {
-        if (unlink(path.c_str()) == 0) lines.push_back("removed " + path + " (not a lease hookwire wrote)");
+        if (remove_stray_lease_file(dir, lease.name))
+          lines.push_back("removed " + path + " (not a lease hookwire wrote)");
         continue;
       }
-      // A lease is written after its owner's record, so one without a record
-      // (re-read now, to not race a hook in flight) is an orphan.
       if (live.count(lease.owner)) continue;
-      bool has_record = false;
-      try {
-        has_record = ledger.find(lease.owner).has_value();
-      } catch (const Error&) {
-        has_record = true;  // gc of that record is someone else's turn
-      }
-      if (!has_record && release_lease(dir, *IpAddress::parse(lease.name), lease.owner))
+      if (release_orphan(state_dir, dir, lease))
         lines.push_back("released lease " + lease.name + " of " + lease.owner + " (no record)");
     }
     for (const auto& path : remove_temp_files(dir)) lines.push_back("removed " + path + " (interrupted write)");
   }
   for (const auto& path : remove_temp_files(ledger.dir()))
     lines.push_back("removed " + path + " (interrupted write)");
+  for (const auto& path : remove_stale_locks(state_dir)) lines.push_back("removed " + path + " (stale lock)");
   return lines;
 }
 

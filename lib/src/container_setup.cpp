@@ -3,13 +3,17 @@
 #include <hookwire/error.h>
 #include <hookwire/ledger.h>
 
+#include "bundle.h"
 #include "fs_util.h"
-#include "json_util.h"
+#include "unique_fd.h"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,74 +21,92 @@ namespace hookwire {
 
 namespace {
 
-constexpr std::size_t kMaxBundleConfigBytes = 4 << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 void set_sysctl(const std::string& key, const std::string& value) {
   std::string path = "/proc/sys/" + key;
   for (std::size_t i = 10; i < path.size(); ++i)
     if (path[i] == '.') path[i] = '/';
-  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) throw_errno("set sysctl " + key + "=" + value);
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) throw_errno("set sysctl " + key + "=" + value);
   if (write(fd.get(), value.data(), value.size()) < 0) throw_errno("set sysctl " + key + "=" + value);
 }
 
-struct RootfsInfo {
-  std::string path;
-  std::string hostname;
-  bool readonly = false;
-};
-
-RootfsInfo read_rootfs(const State& state) {
-  RootfsInfo info;
-  if (state.bundle.empty() || state.bundle == "/") return info;
-  auto text = read_file(state.bundle + "/config.json", kMaxBundleConfigBytes);
-  if (!text) return info;
-  auto config = parse_json_strict(*text, "bundle config");
-  std::string root = "rootfs";
-  if (auto it = config.find("root"); it != config.end() && it->is_object()) {
-    if (it->contains("path") && (*it)["path"].is_string()) root = (*it)["path"].get<std::string>();
-    if (it->contains("readonly") && (*it)["readonly"].is_boolean()) info.readonly = (*it)["readonly"].get<bool>();
+// Kernel pseudo-filesystems: a write there is a write to the kernel's settings,
+// never to a file of the image's. RESOLVE_NO_XDEV already keeps the open on the
+// rootfs's own mount; this is the second wall, for a rootfs that is itself one
+// of these (a bundle that points root.path into /proc or /sys).
+bool is_pseudo_filesystem(long type) {
+  switch (static_cast<unsigned long>(type)) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case DEBUGFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case BPF_FS_MAGIC:
+    case PSTOREFS_MAGIC:
+    case EFIVARFS_MAGIC:
+    case SELINUX_MAGIC:
+    case SMACK_MAGIC:
+    case NSFS_MAGIC:
+    case DEVPTS_SUPER_MAGIC:
+    // Not in linux/magic.h:
+    case 0x62656570:  // configfs
+    case 0x65735543:  // fusectl
+    case 0x42494e4d:  // binfmt_misc
+      return true;
+    default:
+      return false;
   }
-  if (auto it = config.find("hostname"); it != config.end() && it->is_string()) info.hostname = it->get<std::string>();
-  info.path = root.starts_with("/") ? root : state.bundle + "/" + root;
-  return info;
 }
 
-// Writes `name` (relative to the rootfs) with every path component resolved inside
-// the rootfs: a container image's symlink /etc/hosts -> /etc/shadow must not
-// reach the host. Returns false, writing nothing, when the image has something
-// other than a regular file there: a FIFO would block the hook (hence O_NONBLOCK,
-// and no O_TRUNC before fstat), a device node would take the write to a device.
-bool write_in_rootfs(int rootfs_fd, const char* name, const std::string& content) {
+// Why an image's file at `name` must not be written, or empty when it may.
+std::string refusal(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return std::string("stat: ") + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  // A hard link shares its inode with a file elsewhere, perhaps outside the rootfs.
+  if (st.st_nlink > 1) return "a hard link (" + std::to_string(st.st_nlink) + " names)";
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) return std::string("statfs: ") + std::strerror(errno);
+  if (is_pseudo_filesystem(fs.f_type)) return "on a kernel pseudo-filesystem";
+  return {};
+}
+
+// Writes `name` (relative to the rootfs) only if it resolves to an ordinary file
+// of the rootfs's own filesystem:
+// - RESOLVE_IN_ROOT: every symlink, absolute or with "..", resolves inside the
+//   rootfs tree, so /etc/hosts -> /etc/shadow names the image's /etc/shadow;
+// - RESOLVE_NO_XDEV: the path never crosses a mount point, so a symlink into the
+//   /proc, /sys or cgroup mounts the runtime made under the rootfs, or into any
+//   bind mount, fails with EXDEV;
+// - RESOLVE_NO_MAGICLINKS: no /proc/self/fd-style jumps;
+// - then refusal(): a regular file, one name, not on a pseudo-filesystem.
+// O_NONBLOCK, and no O_TRUNC before the checks: a FIFO must not block the hook,
+// and a file that is refused must not be emptied. Returns the refusal, or empty
+// when the file was written. Throws Error::system for other failures.
+std::string write_in_rootfs(int rootfs_fd, const char* name, const std::string& content) {
   struct open_how how = {};
   how.flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
   how.mode = 0644;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(syscall(SYS_openat2, rootfs_fd, name, &how, sizeof how));
-  if (fd < 0 && errno == ENXIO) return false;  // a FIFO without a reader, or a device without its driver
-  if (fd < 0) throw_errno(std::string("write ") + name + " in the rootfs");
-  Fd closer(fd);
-  struct stat st;
-  if (fstat(fd, &st) != 0) throw_errno(std::string("stat ") + name + " in the rootfs");
-  if (!S_ISREG(st.st_mode)) return false;
-  if (ftruncate(fd, 0) != 0 ||
-      write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, rootfs_fd, name, &how, sizeof how)));
+  if (!fd) {
+    switch (errno) {
+      case EXDEV: return "it leads out of the rootfs's filesystem (a mount point on its path)";
+      case ELOOP: return "a symlink loop";
+      case EISDIR: return "a directory";
+      case ENXIO: return "a FIFO without a reader, or a device without its driver";
+      case ENOENT: return "a dangling path";
+      case ENOTDIR: return "a path through something that is not a directory";
+      default: throw_errno(std::string("write ") + name + " in the rootfs");
+    }
+  }
+  if (auto why = refusal(fd.get()); !why.empty()) return why;
+  if (ftruncate(fd.get(), 0) != 0 ||
+      write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
     throw_errno(std::string("write ") + name + " in the rootfs");
-  return true;
+  return {};
 }
 
 std::string hosts_file(const LedgerEntry& entry, const std::string& hostname) {
@@ -111,40 +133,42 @@ std::string resolv_conf(const DnsSpec& dns) {
   return out;
 }
 
-void write_files(const State& state, const Profile& profile, const LedgerEntry& entry, Logger& log) {
-  auto rootfs = read_rootfs(state);
-  if (rootfs.path.empty()) {
+// Each file is judged on its own: a hostile or odd shape of one (a directory, a
+// loop, a link into /proc) skips that file with a warning, never the other one, and
+// never fails the container, which then starts as it would without hookwire.
+void write_one(int rootfs_fd, const char* name, const std::string& content, Logger& log) {
+  try {
+    auto why = write_in_rootfs(rootfs_fd, name, content);
+    if (!why.empty()) log.warning(std::string(name) + " in the rootfs: " + why + "; skipping it");
+  } catch (const Error& e) {
+    if (e.code().value() == EROFS) {
+      log.info(std::string(name) + ": the rootfs is read-only; not writing it");
+    } else {
+      log.warning(std::string(e.what()) + "; skipping it");
+    }
+  }
+}
+
+void write_files(const std::optional<BundleConfig>& bundle, const Profile& profile, const LedgerEntry& entry,
+                 Logger& log) {
+  if (!bundle) {
     log.warning("no bundle rootfs to write /etc/hosts or /etc/resolv.conf into");
     return;
   }
-  if (rootfs.readonly) {
+  if (bundle->rootfs_readonly) {
     log.info("the rootfs is read-only; not writing /etc/hosts or /etc/resolv.conf");
     return;
   }
-  Fd rootfs_fd(open(rootfs.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (rootfs_fd.get() < 0) throw_errno("open rootfs " + rootfs.path);
-  try {
-    std::string hostname = rootfs.hostname.empty() ? entry.id.substr(0, 63) : rootfs.hostname;
-    auto skipped = [&](const char* name) {
-      log.warning(std::string(name) + " in the rootfs is not a regular file; skipping it");
-    };
-    if (profile.etc_hosts && !write_in_rootfs(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname)))
-      skipped("etc/hosts");
-    if (!profile.dns.nameservers.empty() &&
-        !write_in_rootfs(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns)))
-      skipped("etc/resolv.conf");
-  } catch (const Error& e) {
-    // A read-only rootfs, or an image whose file is a dangling symlink (resolved
-    // inside the rootfs): the container starts without our file, as it would
-    // without hookwire.
-    if (e.code().value() == EROFS) {
-      log.info("the rootfs is read-only; not writing /etc/hosts or /etc/resolv.conf");
-    } else if (e.code().value() == ENOENT || e.code().value() == ENOTDIR) {
-      log.warning(std::string(e.what()) + "; skipping it");
-    } else {
-      throw;
-    }
+  UniqueFd rootfs_fd(open(bundle->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfs_fd) {
+    log.warning("cannot open the rootfs " + bundle->rootfs + ": " + std::strerror(errno) +
+                "; not writing /etc/hosts or /etc/resolv.conf");
+    return;
   }
+  std::string hostname = bundle->hostname.empty() ? entry.id.substr(0, 63) : bundle->hostname;
+  if (profile.etc_hosts) write_one(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname), log);
+  if (!profile.dns.nameservers.empty())
+    write_one(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns), log);
 }
 
 }  // namespace
@@ -164,8 +188,11 @@ void configure_container(const std::string& state_dir, const State& state, const
     log.warning("not running in the container's network namespace; not applying its settings");
     return;
   }
+  // Everything that can be refused is read before the first change.
+  std::optional<BundleConfig> bundle;
+  if (wants_files) bundle = read_bundle_config(state.bundle);
   for (const auto& [key, value] : profile.sysctls) set_sysctl(key, value);
-  if (wants_files) write_files(state, profile, *entry, log);
+  if (wants_files) write_files(bundle, profile, *entry, log);
 }
 
 }  // namespace hookwire

@@ -2,13 +2,15 @@
 
 #include <hookwire/error.h>
 
+#include "dir_util.h"
 #include "fs_util.h"
+#include "json_util.h"
+#include "unique_fd.h"
 
 #include <algorithm>
 #include <cerrno>
-#include <dirent.h>
 #include <fcntl.h>
-#include <memory>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,16 +22,29 @@ namespace {
 constexpr std::uint64_t kMaxScan = 1u << 20;
 constexpr const char* kHintFile = ".next";
 
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-std::optional<std::string> read_owner(const std::string& path) {
+std::optional<std::string> read_owner_at(int dir_fd, const std::string& name) {
   char target[256];
-  ssize_t n = readlink(path.c_str(), target, sizeof target);
+  ssize_t n = readlinkat(dir_fd, name.c_str(), target, sizeof target);
   if (n < 0 || n == static_cast<ssize_t>(sizeof target)) return std::nullopt;
   return std::string(target, static_cast<std::size_t>(n));
+}
+
+std::optional<std::string> read_owner(const std::string& path) { return read_owner_at(AT_FDCWD, path); }
+
+// The pool's removal lock: an exclusive flock on the lease directory itself. Taking
+// a lease needs no lock (symlink(2) creates name and owner at once, and fails when
+// the name exists), but removing one is read-owner-then-unlink: every remover holds
+// this lock, so no lease can be released and re-taken by someone else between the
+// read and the unlink. Empty when the directory does not exist.
+UniqueFd lock_pool_dir(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) return fd;
+    throw_errno("open pool " + dir);
+  }
+  while (flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw_errno("lock pool " + dir);
+  return fd;
 }
 
 // The number of host offsets in the pool: offsets 1 .. hosts are candidates.
@@ -71,11 +86,17 @@ bool Pool::reserved(const IpAddress& ip) const {
 IpAddress Pool::allocate(std::string_view owner, std::optional<IpAddress> requested) {
   make_dirs(dir_, 0700);
   std::string owner_text(owner);
+  last_tries_ = 0;
+  // Only a lease this call creates counts as taken. One that `owner` already holds
+  // is not free either: it belongs to another interface of the same container (a
+  // profile with two veths on one pool), and wire() has released every lease of an
+  // earlier, interrupted try before it leases again.
   auto try_take = [&](const IpAddress& ip) {
+    ++last_tries_;
     std::string path = dir_ + "/" + ip.str();
     if (symlink(owner_text.c_str(), path.c_str()) == 0) return true;
     if (errno != EEXIST) throw_errno("lease " + ip.str() + " in pool " + spec_.subnet.str());
-    return read_owner(path) == owner_text;  // already ours: an earlier, interrupted try
+    return false;
   };
 
   if (requested) {
@@ -83,7 +104,11 @@ IpAddress Pool::allocate(std::string_view owner, std::optional<IpAddress> reques
       throw Error::input("address " + requested->str() + " is outside the pool " + spec_.subnet.str());
     if (reserved(*requested))
       throw Error::input("address " + requested->str() + " is reserved in the pool " + spec_.subnet.str());
-    if (!try_take(*requested)) throw Error::input("address " + requested->str() + " is in use");
+    if (!try_take(*requested)) {
+      auto holder = read_owner(dir_ + "/" + requested->str());
+      throw Error::input("address " + requested->str() + " is in use" +
+                         (holder ? " by container " + quote_for_message(*holder) : std::string()));
+    }
     return *requested;
   }
 
@@ -131,36 +156,22 @@ std::vector<Lease> Pool::leases() const {
 std::vector<std::string> pool_dirs(const std::string& state_dir) {
   std::vector<std::string> out;
   std::string root = state_dir + "/ipam";
-  DirPtr dir(opendir(root.c_str()));
-  if (!dir) {
-    if (errno == ENOENT) return out;
-    throw_errno("open " + root);
-  }
-  while (auto* entry = readdir(dir.get())) {
-    if (entry->d_name[0] == '.') continue;
-    out.push_back(root + "/" + entry->d_name);
-  }
-  std::sort(out.begin(), out.end());
+  for (const auto& name : list_dir(root))
+    if (name[0] != '.') out.push_back(root + "/" + name);
   return out;
 }
 
 std::vector<LeaseFile> read_lease_dir(const std::string& path) {
   std::vector<LeaseFile> out;
-  DirPtr dir(opendir(path.c_str()));
-  if (!dir) {
-    if (errno == ENOENT || errno == ENOTDIR) return out;
-    throw_errno("open " + path);
-  }
-  while (auto* entry = readdir(dir.get())) {
-    if (entry->d_name[0] == '.') continue;
+  for (const auto& name : list_dir(path)) {
+    if (name[0] == '.') continue;
     LeaseFile lease;
-    lease.name = entry->d_name;
+    lease.name = name;
     auto owner = read_owner(path + "/" + lease.name);
     lease.owner = owner.value_or("");
     lease.valid = owner.has_value() && IpAddress::parse(lease.name).has_value() && !lease.owner.empty();
     out.push_back(std::move(lease));
   }
-  std::sort(out.begin(), out.end(), [](const LeaseFile& a, const LeaseFile& b) { return a.name < b.name; });
   return out;
 }
 
@@ -169,15 +180,26 @@ std::string pool_dir(const std::string& state_dir, std::string_view pool_key) {
 }
 
 bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner) {
-  std::string path = dir + "/" + address.str();
-  // Only the owner releases its lease, so nothing can take it between the check
-  // and the unlink.
-  if (read_owner(path) != owner) return false;
-  if (unlink(path.c_str()) != 0) {
+  auto pool_lock = lock_pool_dir(dir);
+  if (!pool_lock) return false;
+  std::string name = address.str();
+  if (read_owner_at(pool_lock.get(), name) != owner) return false;
+  if (unlinkat(pool_lock.get(), name.c_str(), 0) != 0) {
     if (errno == ENOENT) return false;
-    throw_errno("release lease " + path);
+    throw_errno("release lease " + dir + "/" + name);
   }
   return true;
+}
+
+bool remove_stray_lease_file(const std::string& dir, const std::string& name) {
+  auto pool_lock = lock_pool_dir(dir);
+  if (!pool_lock) return false;
+  // Re-judged under the lock: a valid lease is never a stray.
+  auto owner = read_owner_at(pool_lock.get(), name);
+  if (owner && !owner->empty() && IpAddress::parse(name)) return false;
+  struct stat st;
+  if (fstatat(pool_lock.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  return unlinkat(pool_lock.get(), name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0;
 }
 
 std::vector<std::string> release_owner(const std::string& dir, std::string_view owner) {

@@ -2,48 +2,18 @@
 
 #include <hookwire/error.h>
 
-#include "fs_util.h"
-#include "json_util.h"
+#include "bundle.h"
+#include "dir_util.h"
 
 #include <cerrno>
-#include <dirent.h>
 #include <fstream>
 #include <functional>
 #include <sstream>
-#include <memory>
 #include <unistd.h>
 
 namespace hookwire {
 
 namespace {
-
-constexpr std::size_t kMaxBundleConfigBytes = 4 << 20;
-
-// The network namespace path in BUNDLE/config.json (linux.namespaces), if any.
-std::string bundle_netns_path(const std::string& bundle) {
-  std::string path = bundle + "/config.json";
-  std::optional<std::string> text;
-  try {
-    text = read_file(path, kMaxBundleConfigBytes);
-  } catch (const Error& e) {
-    throw Error::input(std::string("bundle config: ") + e.what());
-  }
-  if (!text) return {};
-  auto config = parse_json_strict(*text, "bundle " + path);
-  try {
-    const auto& namespaces = config.at("linux").at("namespaces");
-    for (const auto& ns : namespaces)
-      if (ns.value("type", "") == "network") return ns.value("path", "");
-  } catch (const nlohmann::json::exception&) {
-    // No linux.namespaces: no path to follow.
-  }
-  return {};
-}
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 bool is_pid_name(const char* name) {
   if (!*name) return false;
@@ -62,21 +32,49 @@ bool link_names_netns(const std::string& link_path, ino_t ino) {
 }
 
 std::optional<std::string> process_holding(ino_t ino, const std::function<bool(const std::string&)>& matches) {
-  DirPtr proc(opendir("/proc"));
-  if (!proc) return std::nullopt;
-  while (auto* entry = readdir(proc.get())) {
-    if (!is_pid_name(entry->d_name)) continue;
-    std::string base = std::string("/proc/") + entry->d_name;
+  std::vector<std::string> pids;
+  try {
+    pids = list_dir("/proc");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  for (const auto& pid : pids) {
+    if (!is_pid_name(pid.c_str())) continue;
+    std::string base = "/proc/" + pid;
     if (link_names_netns(base + "/ns/net", ino) && matches(base + "/ns/net")) return base + "/ns/net";
-    DirPtr fds(opendir((base + "/fd").c_str()));
-    if (!fds) continue;
-    while (auto* fd = readdir(fds.get())) {
-      std::string path = base + "/fd/" + fd->d_name;
-      if (is_pid_name(fd->d_name) && link_names_netns(path, ino) && matches(path)) return path;
+    std::vector<std::string> fds;
+    try {
+      fds = list_dir(base + "/fd");
+    } catch (const Error&) {
+      continue;  // gone, or not ours to read
+    }
+    for (const auto& fd : fds) {
+      std::string path = base + "/fd/" + fd;
+      if (is_pid_name(fd.c_str()) && link_names_netns(path, ino) && matches(path)) return path;
     }
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+std::string unescape_mountinfo(std::string_view field) {
+  // The kernel writes space, tab, newline and backslash in a mountinfo path as
+  // \ooo octal escapes (show_mountinfo, mangle()); everything else is verbatim.
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    auto is_octal = [&](std::size_t at) { return at < field.size() && field[at] >= '0' && field[at] <= '7'; };
+    if (field[i] == '\\' && is_octal(i + 1) && is_octal(i + 2) && is_octal(i + 3)) {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+namespace {
 
 std::optional<std::string> mount_holding(ino_t ino) {
   // A bind-mounted netns (ip netns add, podman) shows in mountinfo as an nsfs
@@ -88,7 +86,7 @@ std::optional<std::string> mount_holding(ino_t ino) {
     std::istringstream fields(line);
     std::string id, parent, devno, root, mount_point;
     fields >> id >> parent >> devno >> root >> mount_point;
-    if (root == wanted) return mount_point;
+    if (root == wanted) return unescape_mountinfo(mount_point);
   }
   return std::nullopt;
 }
@@ -106,9 +104,9 @@ std::optional<NsHandle> find_container_netns(const State& state) {
       throw;
     }
   }
-  if (state.bundle.empty() || state.bundle == "/") return std::nullopt;
-  std::string path = bundle_netns_path(state.bundle);
-  if (path.empty()) return std::nullopt;
+  auto bundle = read_bundle_config(state.bundle);
+  if (!bundle || bundle->netns_path.empty()) return std::nullopt;
+  const std::string& path = bundle->netns_path;
   try {
     return NsHandle::open(path);
   } catch (const Error& e) {

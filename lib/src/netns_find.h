@@ -2,6 +2,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <hookwire/ledger.h>
 #include <hookwire/namespaces.h>
@@ -22,5 +24,9 @@ bool is_recorded_netns(const LedgerEntry& entry, int fd);
 /// anywhere: the recorded pid's or path's, a bind mount's, or some process's
 /// namespace or open fd. For gc and check: not cheap, not on any hook's path.
 std::optional<std::string> find_recorded_netns(const LedgerEntry& entry);
+
+/// A path field of /proc/PID/mountinfo as the path it names: the kernel's \040
+/// (space), \011, \012 and \134 escapes decoded.
+std::string unescape_mountinfo(std::string_view field);
 
 }  // namespace hookwire

@@ -93,14 +93,17 @@ UniqueFd duplicate(const NsHandle& ns) {
 }  // namespace
 
 struct Wiring::Impl {
-  explicit Impl(const NsHandle& container)
-      : container_ns(duplicate(container)), container_socket(socket_in(container_ns.get())) {}
+  Impl(const NsHandle& container, std::string owner)
+      : owner_alias(std::move(owner)),
+        container_ns(duplicate(container)),
+        container_socket(socket_in(container_ns.get())) {}
 
   void add_loopback();
   VethLink add_veth(const Network& network);
   void add_route(const Route& route);
   void rollback() noexcept;
 
+  std::string owner_alias;  // put on every host end, as proof of ownership at teardown
   UniqueFd container_ns;
   Socket host_socket;
   Socket container_socket;
@@ -153,7 +156,6 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
 
   // One request: both ends, the peer born in the container netns under its final
   // name, the host end on the bridge and up. The echo names both ifindexes.
-  MsgPtr remove = netlink::delete_link_request(host);
   int host_index = 0;
   int peer_index = 0;
   auto echo = [&](const nlmsghdr& nlh) {
@@ -163,14 +165,23 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
   netlink::Status created = host_socket.try_request(netlink::create_veth_request(spec).get(), echo);
   if (!created.ok())
     throw Error::system(created.error, "create veth " + host + " (peer " + peer + ")", created.detail);
-  undo.push_back({&host_socket, std::move(remove)});  // deleting one end removes both
-
   if (!host_index) {  // kernels before 6.3 do not echo new links
     auto info = netlink::find_link(host_socket, host);
-    if (!info) throw Error::system(ENODEV, "look up " + host);
+    if (!info) {
+      host_socket.try_request(netlink::delete_link_request(host).get());
+      throw Error::system(ENODEV, "look up " + host);
+    }
     host_index = info->index;
     peer_index = info->link;
   }
+  // Undone by ifindex: deleting one end removes both.
+  undo.push_back({&host_socket, netlink::delete_link_request(host_index)});
+  // A host end's name is a hash of the container id, and two ids can share it:
+  // the alias holds the whole id, and teardown deletes only a link that carries
+  // it. (RTM_NEWLINK ignores IFLA_IFALIAS, so this is a request of its own.)
+  if (!owner_alias.empty())
+    host_socket.request(netlink::set_link_alias_request(host_index, owner_alias).get(),
+                        "set the owner alias of " + host);
   if (network.hairpin_mode)
     host_socket.request(netlink::hairpin_request(host_index, true).get(), "set hairpin mode on " + host);
   if (!peer_index) {
@@ -242,10 +253,10 @@ void Wiring::Impl::rollback() noexcept {
   }
 }
 
-Wiring::Wiring(const NsHandle& container) {
+Wiring::Wiring(const NsHandle& container, std::string owner_alias) {
   if (container.id() == current_netns_id())
     throw Error::input("refusing to configure the runtime's own network namespace");
-  impl_ = std::make_unique<Impl>(container);
+  impl_ = std::make_unique<Impl>(container, std::move(owner_alias));
 }
 
 Wiring::~Wiring() { rollback(); }
@@ -259,13 +270,16 @@ void Wiring::rollback() noexcept {
   if (impl_) impl_->rollback();
 }
 
-bool remove_host_link(const std::string& name) {
+std::string owner_alias(std::string_view id) { return "hookwire " + std::string(id); }
+
+bool remove_host_link(const std::string& name, const std::string& alias) {
   Socket socket;
-  // Only ever a veth: a record or a derived name must never take down a host's
-  // own interface that happens to carry the name.
+  // Only ever a veth that carries the owner's alias: a name alone is a hash, and
+  // must never take down another container's link or a host's own interface.
   auto link = netlink::find_link(socket, name);
-  if (!link || link->kind != "veth") return false;
-  netlink::Status status = socket.try_request(netlink::delete_link_request(name).get());
+  if (!link || link->kind != "veth" || link->alias != alias) return false;
+  // By ifindex: the name could change hands between the look-up and the delete.
+  netlink::Status status = socket.try_request(netlink::delete_link_request(link->index).get());
   if (status.ok()) return true;
   if (status.error == ENODEV) return false;  // already gone, e.g. with its netns
   throw Error::system(status.error, "delete link " + name, status.detail);

@@ -4,14 +4,17 @@
 #include <hookwire/gate.h>
 #include <hookwire/ledger.h>
 #include <hookwire/profile.h>
+#include <hookwire/profile_load.h>
 
 #include "annotations.h"
 #include "container_setup.h"
 #include "fs_util.h"
 #include "hook_run.h"
+#include "id_lock.h"
 #include "log.h"
 #include "wire.h"
 
+#include <optional>
 #include <unistd.h>
 
 namespace hookwire {
@@ -40,9 +43,16 @@ Profile resolve_profile(const Options& options, const Choices& choices) {
 void mark_running(const std::string& state_dir, const State& state, Logger& log) {
   if (!check_state_dir(state_dir, false)) return;
   Ledger ledger(state_dir);
+  if (!ledger.find(state.id)) {
+    log.debug("not wired by hookwire; nothing to mark");
+    return;
+  }
+  // Read and written again under the id's lock: a teardown that ran meanwhile
+  // must not see its record brought back by a stale copy.
+  auto lock = IdLock::acquire(state_dir, state.id);
   auto entry = ledger.find(state.id);
   if (!entry) {
-    log.debug("not wired by hookwire; nothing to mark");
+    log.debug("unwired meanwhile; nothing to mark");
     return;
   }
   entry->status = "running";
@@ -67,27 +77,27 @@ void run_stage(HookName stage, const Options& options, const State& state, Logge
     return;
   }
   if (stage == HookName::Poststop) {
-    // Unwiring needs only the record, so it comes first: a profile deleted or
-    // broken since the container started must not keep its links and leases.
+    // Teardown needs only the record, so it comes first and never depends on the
+    // profile: one deleted or broken since the container started must not keep
+    // its links and leases, nor turn a teardown that happened into exit 2.
     unwire_container(options.state_dir, state, log);
+    std::optional<Profile> profile;
+    try {
+      profile = resolve_profile(options, choices);
+    } catch (const Error& e) {
+      log.warning(std::string("unwired, but the profile's poststop hooks cannot run: ") + e.what());
+      return;
+    }
+    profile->config.hooks.run(stage, state);
+    return;
   }
   Profile profile = resolve_profile(options, choices);
-  switch (stage) {
-    case HookName::Prestart:
-    case HookName::CreateRuntime:
-      wire(stage, options.state_dir, state, profile, choices, log);
-      return;  // wire() runs the chained hooks inside its rollback scope
-    case HookName::CreateContainer:
-      configure_container(options.state_dir, state, profile, log);
-      break;
-    case HookName::StartContainer:
-      break;  // handled by gate_main
-    case HookName::Poststart:
-      mark_running(options.state_dir, state, log);
-      break;
-    case HookName::Poststop:
-      break;  // unwired above
+  if (stage == HookName::Prestart || stage == HookName::CreateRuntime) {
+    wire(stage, options.state_dir, state, profile, choices, log);
+    return;  // wire() runs the chained hooks inside its rollback scope
   }
+  if (stage == HookName::CreateContainer) configure_container(options.state_dir, state, profile, log);
+  if (stage == HookName::Poststart) mark_running(options.state_dir, state, log);
   profile.config.hooks.run(stage, state);
 }
 

@@ -1,11 +1,13 @@
 #include "wire.h"
 
+#include <hookwire/bridge.h>
 #include <hookwire/error.h>
 #include <hookwire/ipam.h>
 #include <hookwire/network.h>
 
 #include "fault.h"
 #include "fs_util.h"
+#include "id_lock.h"
 #include "netns_find.h"
 
 #include <cstdio>
@@ -86,39 +88,19 @@ class LeaseRollback {
   bool dismissed_ = false;
 };
 
-}  // namespace
-
-std::string host_link_name(std::string_view id, std::size_t index) {
-  std::string key(id);
-  if (index > 0) key += "#" + std::to_string(index);
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "hw%013llx",
-                static_cast<unsigned long long>(fnv1a64(key) & 0xfffffffffffffULL));
-  return buffer;
-}
-
-void wire(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
-          const Choices& choices, Logger& log) {
-  auto planned = plan_veths(profile, state, choices);
-  auto netns = find_container_netns(state);
-  if (!netns) {
-    log.warning("no network namespace to wire (no pid, and no namespace path in the bundle); skipping");
-    profile.config.hooks.run(stage, state);
-    return;
-  }
-  if (netns->id() == current_netns_id()) {
-    log.warning("the container shares the runtime's network namespace; not wiring it");
-    profile.config.hooks.run(stage, state);
-    return;
-  }
-  check_state_dir(state_dir, true);
+// The wiring proper, under the id's lock: stale records, intent, leases, bridge,
+// links, routes, the completed record, then the chained hooks.
+void wire_locked(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
+                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& container_ns,
+                 Logger& log) {
+  const NsHandle* netns = &container_ns;
   Ledger ledger(state_dir);
   std::optional<LedgerEntry> existing;
   try {
     existing = ledger.find(state.id);
   } catch (const Error& e) {
     log.warning(std::string("unreadable record, cleaning it up: ") + e.what());
-    unwire_id(state_dir, state.id, log);
+    unwire_id_locked(state_dir, state.id, log);
   }
   if (existing) {
     if (is_recorded_netns(*existing, netns->fd()) && existing->status != "wiring") {
@@ -188,7 +170,7 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
     ensure_bridge({bridge, std::vector<Cidr>(addresses.begin(), addresses.end())});
   fault_point("bridge ensured");
 
-  Wiring wiring(*netns);
+  Wiring wiring(*netns, owner_alias(state.id));
   std::size_t next_veth = 0;
   for (const auto& network : profile.config.networks) {
     if (network.type == "loopback") {
@@ -218,10 +200,51 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
            profile.name + ")");
 }
 
+}  // namespace
+
+std::string host_link_name(std::string_view id, std::size_t index) {
+  std::string key(id);
+  if (index > 0) key.append("#").append(std::to_string(index));  // not "#" + ...: a false -Wrestrict in GCC 12 -O3
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "hw%013llx",
+                static_cast<unsigned long long>(fnv1a64(key) & 0xfffffffffffffULL));
+  return buffer;
+}
+
+void wire(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
+          const Choices& choices, Logger& log) {
+  auto planned = plan_veths(profile, state, choices);
+  auto netns = find_container_netns(state);
+  if (!netns) {
+    log.warning("no network namespace to wire (no pid, and no namespace path in the bundle); skipping");
+    profile.config.hooks.run(stage, state);
+    return;
+  }
+  if (netns->id() == current_netns_id()) {
+    log.warning("the container shares the runtime's network namespace; not wiring it");
+    profile.config.hooks.run(stage, state);
+    return;
+  }
+  check_state_dir(state_dir, true);
+  // Held to the end: no gc, check or teardown of this id acts on the record while
+  // it is being written (id_lock.h).
+  auto lock = IdLock::acquire(state_dir, state.id);
+  try {
+    wire_locked(stage, state_dir, state, profile, choices, std::move(planned), *netns, log);
+  } catch (...) {
+    // Rolled back: with no record left, the lock file goes too.
+    try {
+      if (!Ledger(state_dir).find(state.id)) lock.retire();
+    } catch (const Error&) {
+    }
+    throw;
+  }
+}
+
 Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
   Released released;
   for (const auto& link : entry.links)
-    if (remove_host_link(link.host)) released.links.push_back(link.host);
+    if (remove_host_link(link.host, owner_alias(entry.id))) released.links.push_back(link.host);
   if (entry.status == "wiring") {
     // A crash may have leased addresses the record never got to list.
     for (const auto& key : entry.pools) {
@@ -241,6 +264,13 @@ Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
 }
 
 Released unwire_id(const std::string& state_dir, const std::string& id, Logger& log) {
+  auto lock = IdLock::acquire(state_dir, id);
+  auto released = unwire_id_locked(state_dir, id, log);
+  lock.retire();
+  return released;
+}
+
+Released unwire_id_locked(const std::string& state_dir, const std::string& id, Logger& log) {
   Ledger ledger(state_dir);
   try {
     auto entry = ledger.find(id);
@@ -253,7 +283,7 @@ Released unwire_id(const std::string& state_dir, const std::string& id, Logger& 
   Released released;
   for (std::size_t i = 0; i < kMaxDerivedLinks; ++i) {
     auto name = host_link_name(id, i);
-    if (remove_host_link(name)) released.links.push_back(name);
+    if (remove_host_link(name, owner_alias(id))) released.links.push_back(name);
   }
   released.addresses = release_everywhere(state_dir, id);
   released.record = ledger.remove(id);

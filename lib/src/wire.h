@@ -32,12 +32,17 @@ struct Released {
 };
 
 /// Undoes what `entry` records: host links, leases, then the record itself (last,
-/// so an interrupted teardown can be run again). Missing pieces are success.
+/// so an interrupted teardown can be run again). Missing pieces are success. The
+/// caller holds the id's lock.
 Released unwire(const std::string& state_dir, const LedgerEntry& entry);
 
 /// Unwires container `id` by its record; when the record is unreadable, by what
-/// can be derived from the id (its hashed host link names, its leases anywhere).
-/// An unknown id is success.
+/// can be derived from the id (its hashed host link names, if they carry its alias;
+/// its leases anywhere). An unknown id is success. Takes the id's lock (id_lock.h)
+/// for the whole teardown and retires it at the end.
 Released unwire_id(const std::string& state_dir, const std::string& id, Logger& log);
+
+/// unwire_id for a caller that already holds the id's lock.
+Released unwire_id_locked(const std::string& state_dir, const std::string& id, Logger& log);
 
 }  // namespace hookwire

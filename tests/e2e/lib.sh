@@ -530,6 +530,26 @@ case_never_poststop() {
   expect_nothing_left
 }
 
+# A hostile image (issue 10, finding 1): its etc/hosts and etc/resolv.conf are
+# symlinks into /proc/sys, which the runtime has mounted under the rootfs by the
+# time createContainer runs. hookwire must refuse both (they lead out of the
+# rootfs's filesystem), the container must start, and its hostname and
+# domainname (its own UTS namespace's) must be what the bundle says.
+case_hostile_image() {
+  use_profile files '.etc_hosts = true | .dns = {"nameservers": ["10.213.0.1"]}'
+  new_bundle h sleep 600
+  ln -sf /proc/sys/kernel/hostname "$(bundle_of h)/rootfs/etc/hosts"
+  ln -sf /proc/sys/kernel/domainname "$(bundle_of h)/rootfs/etc/resolv.conf"
+  start_container h
+  expect_wired h
+  expect_eq "h: hostname" "$(exec_in h cat /proc/sys/kernel/hostname)" h
+  expect_eq "h: domainname" "$(exec_in h cat /proc/sys/kernel/domainname)" "(none)"
+  expect_logged create-container h "etc/hosts in the rootfs: it leads out of the rootfs's filesystem"
+  expect_logged create-container h "etc/resolv.conf in the rootfs: it leads out of the rootfs's filesystem"
+  delete_container h
+  expect_nothing_left
+}
+
 # run_case NAME: runs the function case_NAME, so one script holds many cases.
 run_case() {
   local name=${1:?which case?}

@@ -13,9 +13,11 @@ using namespace lab;
 
 namespace {
 
+const std::string kOwner = hookwire::owner_alias("c1");
+
 void wire_and_commit(const Lab& lab) {
   hookwire::ensure_bridge(default_bridge());
-  hookwire::Wiring wiring(lab.container.handle());
+  hookwire::Wiring wiring(lab.container.handle(), kOwner);
   wiring.add_veth(veth_network());
   wiring.commit();
 }
@@ -26,22 +28,22 @@ TEST_SUITE("teardown") {
   TEST_CASE("remove_host_link deletes both ends; a second call finds nothing to do") {
     Lab lab;
     wire_and_commit(lab);
-    CHECK(hookwire::remove_host_link("hw1234"));
+    CHECK(hookwire::remove_host_link("hw1234", kOwner));
     CHECK(link(lab.host, "hw1234").is_null());
     CHECK(link(lab.container, "eth0").is_null());
-    CHECK_FALSE(hookwire::remove_host_link("hw1234"));
+    CHECK_FALSE(hookwire::remove_host_link("hw1234", kOwner));
   }
 
   TEST_CASE("remove_host_link of a name that never existed is success with nothing deleted") {
     Lab lab;
-    CHECK_FALSE(hookwire::remove_host_link("hw-never"));
+    CHECK_FALSE(hookwire::remove_host_link("hw-never", kOwner));
   }
 
   TEST_CASE("remove_host_link succeeds right after the container netns lost its last reference") {
     Lab lab;
     wire_and_commit(lab);
     lab.container.release();  // the kernel now tears the netns down, asynchronously
-    CHECK_NOTHROW(hookwire::remove_host_link("hw1234"));
+    CHECK_NOTHROW(hookwire::remove_host_link("hw1234", kOwner));
     CHECK(link(lab.host, "hw1234").is_null());
   }
 
@@ -53,13 +55,13 @@ TEST_SUITE("teardown") {
     while (link(lab.host, "hw1234").is_object() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(link(lab.host, "hw1234").is_null());
-    CHECK_FALSE(hookwire::remove_host_link("hw1234"));
+    CHECK_FALSE(hookwire::remove_host_link("hw1234", kOwner));
   }
 
   TEST_CASE("remove_host_link leaves the bridge and other links alone") {
     Lab lab;
     wire_and_commit(lab);
-    hookwire::remove_host_link("hw1234");
+    hookwire::remove_host_link("hw1234", kOwner);
     CHECK(link(lab.host, "hookwire0").is_object());
   }
 
@@ -67,9 +69,21 @@ TEST_SUITE("teardown") {
     Lab lab;
     hookwire::ensure_bridge(default_bridge());
     run_in(lab.host, "ip link add hw-not-ours type ifb");
-    CHECK_FALSE(hookwire::remove_host_link("hookwire0"));
-    CHECK_FALSE(hookwire::remove_host_link("hw-not-ours"));
+    CHECK_FALSE(hookwire::remove_host_link("hookwire0", kOwner));
+    CHECK_FALSE(hookwire::remove_host_link("hw-not-ours", kOwner));
     CHECK(link(lab.host, "hookwire0").is_object());
     CHECK(link(lab.host, "hw-not-ours").is_object());
+  }
+
+  // Finding 5 of issue 10: a host end's name is a hash of the id, and two ids can
+  // share it. A name alone is no proof of ownership: the alias with the whole id is.
+  TEST_CASE("colliding host-link names: teardown deletes only a link that carries its owner's alias") {
+    Lab lab;
+    wire_and_commit(lab);
+    CHECK(link(lab.host, "hw1234")["ifalias"] == "hookwire c1");
+    CHECK_FALSE(hookwire::remove_host_link("hw1234", hookwire::owner_alias("c2")));
+    CHECK(link(lab.host, "hw1234").is_object());
+    CHECK(hookwire::remove_host_link("hw1234", kOwner));
+    CHECK(link(lab.host, "hw1234").is_null());
   }
 }

@@ -8,10 +8,14 @@ round again and again: a duplicate would have every chance to show.
 A cycle: a new container (a `sleep` in a netns of its own), createRuntime, a
 look at what it got, then poststop and the container's end (poststop first in
 even cycles; in odd ones the container dies first, as with a real runtime).
+Each worker reuses three container ids round and round, and all the while a
+gc thread runs `hookwire gc` in a loop: gc must never take a live container's
+record, link or leases, even one whose id was wired again a moment ago.
 
 Afterwards it checks that there were zero of each: failures, duplicate addresses
 (each address's [wired, unwired] intervals, taken with a monotonic clock, never
-overlap between containers), links left (hw* links, bridge ports), leases,
+overlap between containers), lost containers (a live one whose record or host
+link gc took), links left (hw* links, bridge ports), leases,
 ledger records and temp files left, file descriptors left open in this driver,
 and hook processes or children left running. It prints cycles per second.
 
@@ -34,6 +38,8 @@ if not os.environ.get("HOOKWIRE_IN_THROWAWAY_NETNS"):
 
 BUILD = os.path.abspath(os.environ.get("HOOKWIRE_BUILD") or sys.exit("HOOKWIRE_BUILD must name the build dir"))
 HOOKS = os.path.join(BUILD, "hooks")
+HOOKWIRE = os.path.join(BUILD, "cli", "hookwire")
+IDS_PER_WORKER = 3  # each worker reuses these ids, so gc races re-wiring of the same id
 BRIDGE = "hookwire0"
 PROFILE = {
     "networks": [{"type": "loopback"}, {"type": "veth", "name": "eth0", "bridge": BRIDGE}],
@@ -66,6 +72,9 @@ class Soak:
         self.failures = []
         self.intervals = {}  # address -> [(start, end, id)]
         self.verified = 0
+        self.lost = []
+        self.gc_runs = 0
+        self.done = threading.Event()
         self.phase_seconds = {}  # phase -> total seconds, for the report
         self.netns = own_netns()
 
@@ -107,8 +116,8 @@ class Soak:
         sleeper.wait()
         raise RuntimeError(f"container {sleeper.pid} never got a netns of its own")
 
-    def cycle(self, n):
-        cid = f"soak-{n}"
+    def cycle(self, n, worker):
+        cid = f"soak-{worker}-{n % IDS_PER_WORKER}"
         bundle = os.path.dirname(self.state_dir)
         container = self.timed("container start", self.new_container)
         stopped = False
@@ -132,6 +141,13 @@ class Soak:
                     self.fail(f"{cid}: container has {inside}, ledger says {addresses}")
                 with self.lock:
                     self.verified += 1
+            # Still wired, so gc must have left it whole: its record and its host link.
+            with open(os.path.join(self.state_dir, "ledger", cid + ".json")) as f:
+                host = json.load(f)["links"][0]["host"]
+            if subprocess.run(["ip", "link", "show", host], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode != 0:
+                with self.lock:
+                    self.lost.append(f"{cid}: host link {host} gone while the container ran")
             stop = {"ociVersion": "1.0.2-dev", "id": cid, "status": "stopped", "bundle": bundle, "annotations": {}}
             end = time.monotonic()  # the unwiring starts: from here the address may be handed out again
             if n % 2:
@@ -147,20 +163,35 @@ class Soak:
             if not stopped:
                 self.timed("container end", lambda: (container.kill(), container.wait()))
 
-    def worker(self):
+    def worker(self, worker):
         while (n := self.take()) is not None:
             try:
-                self.cycle(n)
+                self.cycle(n, worker)
+            except FileNotFoundError as e:  # the record vanished under a live container
+                with self.lock:
+                    self.lost.append(f"cycle {n}: {e}")
             except Exception as e:  # a failure of the driver is a failure too
-                self.fail(f"soak-{n}: {type(e).__name__}: {e}")
+                self.fail(f"cycle {n}: {type(e).__name__}: {e}")
+
+    def collector(self):
+        while not self.done.is_set():
+            gc = subprocess.run([HOOKWIRE, "gc", "--state-dir", self.state_dir], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+            if gc.returncode != 0:
+                self.fail(f"gc exit {gc.returncode}: {gc.stderr.decode().strip()}")
+            self.gc_runs += 1
 
     def run(self):
-        threads = [threading.Thread(target=self.worker) for _ in range(self.workers)]
+        threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(self.workers)]
+        gc = threading.Thread(target=self.collector)
         began = time.monotonic()
+        gc.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.done.set()
+        gc.join()
         return time.monotonic() - began
 
 
@@ -179,7 +210,7 @@ def leftovers(state_dir):
     links = json.loads(subprocess.run(["ip", "-j", "link", "show"], stdout=subprocess.PIPE, check=True).stdout)
     hw = [link["ifname"] for link in links if link["ifname"].startswith("hw")]
     ports = [link["ifname"] for link in links if link.get("master") == BRIDGE]
-    leases, records, temps = [], [], []
+    leases, records, temps, locks = [], [], [], []
     for root, _, files in os.walk(state_dir):
         for name in files + [d for d in os.listdir(root) if os.path.islink(os.path.join(root, d))]:
             if name.startswith(".tmp."):
@@ -188,7 +219,10 @@ def leftovers(state_dir):
                 leases.append(name)
             elif root == os.path.join(state_dir, "ledger"):
                 records.append(name)
-    return {"links": hw, "bridge ports": ports, "leases": sorted(set(leases)), "records": records, "temp files": temps}
+            elif root == os.path.join(state_dir, "locks"):
+                locks.append(name)
+    return {"links": hw, "bridge ports": ports, "leases": sorted(set(leases)), "records": records, "temp files": temps,
+            "lock files": locks}
 
 
 def processes_left():
@@ -223,6 +257,7 @@ def main():
         counts = {
             "failures": len(soak.failures),
             "duplicate addresses": len(overlaps(soak.intervals)),
+            "lost containers": len(soak.lost),
             **{what: len(items) for what, items in left.items()},
             "fds left open": len(set(fds_after) - set(fds_before)),
             "processes left": len(processes_left()),
@@ -230,6 +265,8 @@ def main():
         done = sum(len(spans) for spans in soak.intervals.values()) // 2
         for text in soak.failures[:10]:
             print("failure:", text)
+        for text in soak.lost[:10]:
+            print("lost:", text)
         for text in overlaps(soak.intervals)[:10]:
             print("duplicate:", text)
         for what, items in left.items():
@@ -239,7 +276,7 @@ def main():
             print("process left:", text)
         print(f"soak: {done} of {args.cycles} cycles by {args.workers} workers in {seconds:.1f} s: "
               f"{done / seconds:.1f} cycles/s; {len(soak.intervals)} distinct addresses, "
-              f"{soak.verified} checked inside their container")
+              f"{soak.verified} checked inside their container; {soak.gc_runs} gc runs alongside")
         print("soak: mean per cycle: " + ", ".join(f"{phase} {1000 * total / max(done, 1):.1f} ms"
                                                   for phase, total in soak.phase_seconds.items()))
         print("soak: " + ", ".join(f"{n} {what}" for what, n in counts.items()))

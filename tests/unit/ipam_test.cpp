@@ -58,8 +58,11 @@ TEST_CASE("requested addresses: inside the pool, not reserved, not taken") {
   hookwire::test::TempDir dir;
   Pool pool(dir.path(), pool_spec("10.9.0.0/24", "10.9.0.1"));
   CHECK(pool.allocate("a", IpAddress::parse("10.9.0.77")).str() == "10.9.0.77");
-  CHECK(pool.allocate("a", IpAddress::parse("10.9.0.77")).str() == "10.9.0.77");  // ours already
-  CHECK_THROWS_WITH_AS(pool.allocate("b", IpAddress::parse("10.9.0.77")), "address 10.9.0.77 is in use", Error);
+  // Held by the same owner is held all the same: another interface of it has it.
+  CHECK_THROWS_WITH_AS(pool.allocate("a", IpAddress::parse("10.9.0.77")),
+                       "address 10.9.0.77 is in use by container \"a\"", Error);
+  CHECK_THROWS_WITH_AS(pool.allocate("b", IpAddress::parse("10.9.0.77")),
+                       "address 10.9.0.77 is in use by container \"a\"", Error);
   CHECK_THROWS_WITH_AS(pool.allocate("b", IpAddress::parse("10.9.1.5")),
                        "address 10.9.1.5 is outside the pool 10.9.0.0/24", Error);
   CHECK_THROWS_WITH_AS(pool.allocate("b", IpAddress::parse("10.9.0.1")),
@@ -87,6 +90,12 @@ TEST_CASE("the hint keeps allocation flat: the 500th lease costs one try") {
   for (int i = 0; i < 500; ++i) pool.allocate("c" + std::to_string(i));
   // With a hint, the next address is the one after the last: no scan from the start.
   CHECK(pool.allocate("next").str() == "10.9.1.246");
+  CHECK(pool.last_tries() == 1);
+  SUBCASE("without the hint, the same allocation scans past every lease") {
+    REQUIRE(unlink((pool.dir() + "/.next").c_str()) == 0);
+    CHECK(pool.allocate("after").str() == "10.9.1.247");
+    CHECK(pool.last_tries() == 502);
+  }
 }
 
 TEST_CASE("concurrent allocators never share an address") {

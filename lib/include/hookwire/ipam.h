@@ -4,24 +4,26 @@
 // at any point never leaves a torn lease.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/ip.h>
 #include <hookwire/profile.h>
 
 namespace hookwire {
 
 /// One lease: an address and the container id that holds it.
-struct Lease {
+struct HOOKWIRE_EXPORT Lease {
   IpAddress address;
   std::string owner;
 };
 
 /// A pool's leases, in STATE_DIR/ipam/<pool key>/.
-class Pool {
+class HOOKWIRE_EXPORT Pool {
  public:
   Pool(const std::string& state_dir, const PoolSpec& spec);
 
@@ -29,14 +31,18 @@ class Pool {
   /// at or after the pool's hint (so cost stays flat as the pool fills). The network,
   /// broadcast and gateway addresses are never leased. A requested address that is
   /// outside the pool or reserved is Error::input, one held by another container is
-  /// Error::input ("address ... is in use"); a full pool is Error::system(ENOSPC).
-  /// An address already held by `owner` is returned as is.
+  /// Error::input ("address ... is in use by container ..."); a full pool is
+  /// Error::system(ENOSPC). An address `owner` already holds is not free: every
+  /// call leases a different address.
   IpAddress allocate(std::string_view owner, std::optional<IpAddress> requested = std::nullopt);
 
   /// Releases `address` if `owner` holds it. Returns whether it did.
   bool release(const IpAddress& address, std::string_view owner);
   /// Every lease in the pool.
   std::vector<Lease> leases() const;
+
+  /// How many addresses the last allocate() tried (for tests and benchmarks).
+  std::uint64_t last_tries() const { return last_tries_; }
 
   const PoolSpec& spec() const { return spec_; }
   const std::string& dir() const { return dir_; }
@@ -45,29 +51,36 @@ class Pool {
   bool reserved(const IpAddress& ip) const;
   PoolSpec spec_;
   std::string dir_;
+  std::uint64_t last_tries_ = 0;
 };
 
 /// One entry of a lease directory as found on disk. `valid` is false for anything
 /// hookwire did not write: not a symlink, or not named by an address.
-struct LeaseFile {
+struct HOOKWIRE_EXPORT LeaseFile {
   std::string name;
   std::string owner;
   bool valid = false;
 };
 
 /// The lease directory of the pool with key `pool_key`.
-std::string pool_dir(const std::string& state_dir, std::string_view pool_key);
-/// Releases the lease of `address` in `dir` if `owner` holds it. Returns whether it did.
-bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner);
+HOOKWIRE_EXPORT std::string pool_dir(const std::string& state_dir, std::string_view pool_key);
+/// Releases the lease of `address` in `dir` if `owner` holds it. Returns whether it
+/// did. Atomic against every other remover (they all hold the pool's lock), so it
+/// never removes a lease that another container took meanwhile.
+HOOKWIRE_EXPORT bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner);
 /// Releases every lease `owner` holds in `dir` (a scan). Returns the addresses, as text.
-std::vector<std::string> release_owner(const std::string& dir, std::string_view owner);
+HOOKWIRE_EXPORT std::vector<std::string> release_owner(const std::string& dir, std::string_view owner);
+
+/// Removes `name` from lease directory `dir` if it is not a lease hookwire wrote
+/// (judged again under the pool's lock). Returns whether it did.
+HOOKWIRE_EXPORT bool remove_stray_lease_file(const std::string& dir, const std::string& name);
 
 /// The lease directories that exist under STATE_DIR/ipam.
-std::vector<std::string> pool_dirs(const std::string& state_dir);
+HOOKWIRE_EXPORT std::vector<std::string> pool_dirs(const std::string& state_dir);
 /// The entries of one lease directory (hidden files such as the hint excluded).
-std::vector<LeaseFile> read_lease_dir(const std::string& dir);
+HOOKWIRE_EXPORT std::vector<LeaseFile> read_lease_dir(const std::string& dir);
 /// Releases every lease of `owner` in every pool under the state dir. Returns the
 /// addresses released, as text.
-std::vector<std::string> release_everywhere(const std::string& state_dir, std::string_view owner);
+HOOKWIRE_EXPORT std::vector<std::string> release_everywhere(const std::string& state_dir, std::string_view owner);
 
 }  // namespace hookwire

@@ -1,31 +1,21 @@
 // The network engine: libcontainer's Network and Route made real over netlink.
+// The bridge the host ends join is bridge.h's.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <hookwire/config.h>
+#include <hookwire/export.h>
 #include <hookwire/ip.h>
 #include <hookwire/namespaces.h>
 
 namespace hookwire {
 
-/// A bridge in the runtime netns, with the gateway addresses of the pools it serves.
-struct BridgeSpec {
-  std::string name;
-  std::vector<Cidr> addresses;  // e.g. 10.213.0.1/16 and fd00:213::1/64
-};
-
-/// Makes sure the bridge `spec.name` exists in the calling thread's netns, is a
-/// bridge, is up and holds `spec.addresses` (IPv6 ones without DAD). Idempotent, and
-/// safe when several processes ensure the same bridge at once (EEXIST means someone
-/// else made it). Returns true when this call created the bridge.
-/// Throws Error::input when a link of that name exists and is not a bridge.
-bool ensure_bridge(const BridgeSpec& spec);
-
 /// What a veth network became: the host end, the container end, the bridge.
-struct VethLink {
+struct HOOKWIRE_EXPORT VethLink {
   std::string host;
   std::string container;
   std::string bridge;
@@ -34,12 +24,13 @@ struct VethLink {
 /// One container's wiring, as a transaction. Every step is recorded; unless
 /// commit() was called, rollback() (and the destructor) undo them in reverse, so a
 /// failure leaves the kernel as it was found.
-class Wiring {
+class HOOKWIRE_EXPORT Wiring {
  public:
   /// `container` is the container's network namespace; the calling thread's netns
   /// is the runtime's. Throws Error::input when both are the same namespace
   /// (compared by device and inode): one wrong pid must never rewire the host.
-  explicit Wiring(const NsHandle& container);
+  /// `owner_alias` (see owner_alias()) goes on every host end this Wiring creates.
+  explicit Wiring(const NsHandle& container, std::string owner_alias = {});
   ~Wiring();
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
@@ -61,14 +52,20 @@ class Wiring {
   void rollback() noexcept;
 
  private:
-  struct Impl;
+  struct HOOKWIRE_HIDDEN Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-/// Deletes the veth `name` from the calling thread's netns if it exists (deleting
-/// either end removes both). A link that is already gone is success; a link of
-/// that name that is not a veth is not hookwire's and is left alone.
+/// The alias hookwire puts on the host ends it creates for container `id`
+/// ("hookwire ID"): the proof of ownership teardown asks for, since the host end's
+/// name is only a hash of the id.
+HOOKWIRE_EXPORT std::string owner_alias(std::string_view id);
+
+/// Deletes the veth `name` from the calling thread's netns if it exists and carries
+/// `alias` (deleting either end removes both). A link that is already gone is
+/// success; a link of that name that is not a veth, or carries another alias (a
+/// host's own interface, another container's colliding name), is left alone.
 /// Returns true when a link was deleted.
-bool remove_host_link(const std::string& name);
+HOOKWIRE_EXPORT bool remove_host_link(const std::string& name, const std::string& alias);
 
 }  // namespace hookwire

@@ -64,6 +64,21 @@ MsgPtr no_link_local_request(int index) {
   return change_request(link.get());
 }
 
+MsgPtr set_link_alias_request(int index, const std::string& alias) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_ifindex(link.get(), index);
+  rtnl_link_set_ifalias(link.get(), alias.c_str());
+  return change_request(link.get());
+}
+
+MsgPtr delete_link_request(int index) {
+  LinkPtr link = alloc_link();
+  rtnl_link_set_ifindex(link.get(), index);
+  nl_msg* msg = nullptr;
+  check_built(rtnl_link_build_delete_request(link.get(), &msg), "build link delete request");
+  return MsgPtr(msg);
+}
+
 MsgPtr delete_link_request(const std::string& name) {
   LinkPtr link = alloc_link();
   rtnl_link_set_name(link.get(), name.c_str());

@@ -19,8 +19,13 @@ MsgPtr set_link_up_request(int index, bool up);
 /// Tells the kernel to generate no IPv6 link-local address for link `index`
 /// (IFLA_INET6_ADDR_GEN_MODE none), so none appears tentative when it comes up.
 MsgPtr no_link_local_request(int index);
+/// Sets the link's alias (IFLA_IFALIAS), the owner tag hookwire puts on its host ends.
+MsgPtr set_link_alias_request(int index, const std::string& alias);
 /// RTM_DELLINK by name.
 MsgPtr delete_link_request(const std::string& name);
+/// RTM_DELLINK by ifindex: what a check-then-delete uses, since a name can change
+/// hands between the look-up and the delete and an ifindex is not reused soon.
+MsgPtr delete_link_request(int index);
 
 /// A veth pair to create in one request: `host` here, `peer` inside `peer_netns_fd`.
 struct VethSpec {

@@ -93,6 +93,7 @@ std::optional<LinkInfo> parse_link(const nlmsghdr& nlh) {
   info.index = ifi->ifi_index;
   info.flags = ifi->ifi_flags;
   if (tb[IFLA_IFNAME]) info.name = string_of(tb[IFLA_IFNAME]);
+  if (tb[IFLA_IFALIAS]) info.alias = string_of(tb[IFLA_IFALIAS]);
   info.link = int_of(tb[IFLA_LINK]);
   info.master = int_of(tb[IFLA_MASTER]);
   info.mtu = int_of(tb[IFLA_MTU]);

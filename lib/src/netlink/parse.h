@@ -21,7 +21,8 @@ struct LinkInfo {
   int master = 0;
   int mtu = 0;
   int txqlen = 0;
-  std::string mac;  // "aa:bb:cc:dd:ee:ff"; empty when the link has none
+  std::string mac;    // "aa:bb:cc:dd:ee:ff"; empty when the link has none
+  std::string alias;  // IFLA_IFALIAS; empty when unset
 };
 
 /// What an RTM_NEWADDR message says about one address.

@@ -147,7 +147,9 @@ case_poststop_after_profile_deleted() {
   state brief "$pid" creating '{"io.hookwire.network":"brief"}' | hook create-runtime
   rm "$CONFIG_DIR/brief.json"
   state brief none stopped '{"io.hookwire.network":"brief"}' | hook poststop 2>"$WORK/err" || code=$?
-  expect_eq "exit: the chained hooks could not be read" "$code" 2
+  # Teardown needs only the record: success, with a warning that the profile's
+  # poststop hooks could not run (exit 2 would claim that nothing changed).
+  expect_eq "exit" "$code" 0
   grep -q 'profile "brief" not found' "$WORK/err" || fail "message: $(cat "$WORK/err")"
   expect_nothing_left
 }
