@@ -28,7 +28,8 @@ Commands:
   install --bundle DIR [--network NAME]
                                add hookwire's hooks to a bundle's config.json (runc, crun)
   hooks-dir DIR                write podman/CRI-O hooks.d files into DIR
-  version                      show the version
+  version                      show the version (also --version, -V)
+  help                         show this list (also --help, -h)
 
 Run 'hookwire COMMAND --help' for a command's options.
 
