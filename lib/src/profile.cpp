@@ -112,6 +112,11 @@ bool is_allowed_sysctl(std::string_view key) {
 
 std::vector<std::string> validate(const Profile& profile) {
   std::vector<std::string> problems = validate(profile.config);
+  // The gate runs inside the container after pivot_root, where no host file (the
+  // profile included) can be read: refused here, rather than silently never run.
+  if (!profile.config.hooks.at(HookName::StartContainer).empty())
+    problems.push_back("Hooks.startContainer: never run: the startContainer gate runs inside the container and "
+                       "cannot read profiles (chain them at createContainer or poststart)");
   for (std::size_t i = 0; i < profile.config.networks.size(); ++i) {
     const auto& network = profile.config.networks[i];
     if (network.type != "veth") continue;

@@ -4,6 +4,7 @@
 #include <hookwire/profile.h>
 
 #include <string>
+#include <vector>
 
 using hookwire::Error;
 using hookwire::parse_profile;
@@ -88,6 +89,29 @@ TEST_CASE("bad profiles get one line naming the profile and the field") {
   for (const auto& c : cases) {
     CAPTURE(c.json);
     CHECK_THROWS_WITH_AS(parse_profile(c.json, "p"), c.message, Error);
+  }
+}
+
+// README and docs/security.md said every stage runs its chained hooks, but the
+// startContainer gate runs inside the container and never reads the profile: a
+// profile's Hooks.startContainer was accepted and then silently never run.
+TEST_CASE("a profile's startContainer hooks are refused, since the gate cannot run them") {
+  const char* json = R"({"Hooks":{"startContainer":[{"path":"/usr/bin/logger"}]}})";
+  const char* problem =
+      "Hooks.startContainer: never run: the startContainer gate runs inside the container and cannot read profiles "
+      "(chain them at createContainer or poststart)";
+  CHECK(hookwire::validate(hookwire::read_profile(json, "p")) == std::vector<std::string>{problem});
+  CHECK_THROWS_WITH_AS(parse_profile(json, "p"), (std::string("profile p: ") + problem).c_str(), Error);
+  SUBCASE("every other stage's chained hooks are accepted") {
+    for (const char* stage : {"prestart", "createRuntime", "createContainer", "poststart", "poststop"}) {
+      CAPTURE(stage);
+      auto text = std::string(R"({"Hooks":{")") + stage + R"(":[{"path":"/usr/bin/logger"}]}})";
+      CHECK(hookwire::validate(hookwire::read_profile(text, "p")).empty());
+    }
+  }
+  SUBCASE("an empty or null startContainer list is fine") {
+    CHECK_NOTHROW(parse_profile(R"({"Hooks":{"startContainer":[]}})", "p"));
+    CHECK_NOTHROW(parse_profile(R"({"Hooks":{"startContainer":null}})", "p"));
   }
 }
 
