@@ -17,6 +17,7 @@
 //                                  PATH, where ADDRESS are eth0's global ones
 //   quit
 // The time is taken with CLOCK_MONOTONIC around the call alone.
+#include <hookwire/bridge.h>
 #include <hookwire/error.h>
 #include <hookwire/inspect.h>
 #include <hookwire/namespaces.h>

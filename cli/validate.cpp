@@ -5,6 +5,7 @@
 #include <hookwire/error.h>
 #include <hookwire/profile.h>
 #include <hookwire/state.h>
+#include <hookwire/validate.h>
 
 #include "src/unique_fd.h"
 

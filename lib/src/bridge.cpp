@@ -1,5 +1,5 @@
 // ensure_bridge: idempotent and race-safe creation of the shared bridge.
-#include <hookwire/network.h>
+#include <hookwire/bridge.h>
 
 #include <hookwire/error.h>
 

@@ -1,6 +1,7 @@
 #include <hookwire/profile.h>
 
 #include <hookwire/error.h>
+#include <hookwire/validate.h>
 
 #include "config_json.h"
 #include "json_util.h"

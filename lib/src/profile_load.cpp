@@ -1,7 +1,6 @@
-// Reading profile files, with the ownership checks that keep a tenant from
-// planting one.
+#include <hookwire/profile_load.h>
+
 #include <hookwire/error.h>
-#include <hookwire/profile.h>
 
 #include "json_util.h"
 #include "unique_fd.h"

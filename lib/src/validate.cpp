@@ -1,6 +1,4 @@
-// Validation of a Config before anything touches the system: every problem is one
-// line naming the field and the bad value.
-#include <hookwire/config.h>
+#include <hookwire/validate.h>
 
 #include <hookwire/error.h>
 #include <hookwire/ip.h>

@@ -4,6 +4,7 @@
 // command paths, resolv.conf words without whitespace.
 #include <hookwire/config.h>
 #include <hookwire/profile.h>
+#include <hookwire/validate.h>
 
 #include "fuzz_check.h"
 

@@ -2,6 +2,7 @@
 // crash on it nor let a parsed id name a file outside the state dir.
 #include <hookwire/config.h>
 #include <hookwire/state.h>
+#include <hookwire/validate.h>
 
 #include "annotations.h"
 #include "fuzz_check.h"

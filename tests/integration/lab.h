@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <hookwire/bridge.h>
 #include <hookwire/config.h>
 #include <hookwire/namespaces.h>
 #include <hookwire/network.h>

@@ -2,6 +2,7 @@
 
 #include <hookwire/config.h>
 #include <hookwire/error.h>
+#include <hookwire/validate.h>
 
 #include "config_json.h"
 #include "go_json.h"

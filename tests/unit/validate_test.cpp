@@ -2,6 +2,7 @@
 
 #include <hookwire/config.h>
 #include <hookwire/error.h>
+#include <hookwire/validate.h>
 
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 // The data model of runc's libcontainer/configs: Config, Network, Route, with
-// JSON names exactly as runc writes them.
+// JSON names exactly as runc writes them. Checking one is validate.h's.
 #pragma once
 
 #include <map>
@@ -59,17 +59,5 @@ struct Config {
 Config parse_config(std::string_view json);
 /// Serializes the modelled fields, in Go's field order, as runc writes them.
 std::string to_json(const Config& config);
-
-/// Every problem with `config`, one line each ("networks[0].name: ..."); empty when valid.
-std::vector<std::string> validate(const Config& config);
-/// Throws Error::input with the first problem, if any.
-void validate_or_throw(const Config& config);
-
-/// Problems with one network or route, each prefixed with `where` ("networks[0]").
-std::vector<std::string> validate(const Network& network, const std::string& where);
-std::vector<std::string> validate(const Route& route, const std::string& where);
-/// Whether `name` is a valid Linux interface name: 1-15 bytes, no '/', ':'
-/// or whitespace, not "." or "..".
-bool is_valid_ifname(std::string_view name);
 
 }  // namespace hookwire

@@ -1,5 +1,6 @@
 // Network profiles: a libcontainer Config plus hookwire's own keys (address pools,
 // DNS, sysctls), chosen per container among what the administrator installed.
+// Reading them from files, with the ownership checks, is profile_load.h's.
 #pragma once
 
 #include <map>
@@ -63,14 +64,5 @@ std::vector<std::string> validate(const Profile& profile);
 /// The built-in default profile: bridge hookwire0, 10.213.0.0/16 via 10.213.0.1,
 /// fd00:213::/64 via fd00:213::1, eth0, with loopback.
 Profile default_profile();
-
-/// Reads a profile file, refusing one that is not a regular file owned by root and
-/// unwritable by group and others, that is a symlink, that sits in a directory
-/// writable by others, or that is over 1 MiB. Throws Error::input.
-Profile load_profile_file(const std::string& path, std::string name);
-
-/// Finds profile `name` in `dir`: DIR/NAME.json, else the built-in default for
-/// "default", else Error::input ("profile \"x\" not found in DIR").
-Profile load_profile(const std::string& dir, std::string_view name);
 
 }  // namespace hookwire
