@@ -4,23 +4,24 @@
 #include <string>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/ledger.h>
 
 namespace hookwire {
 
 /// Every readable ledger record under the state dir, sorted by id. Unreadable
 /// ones are skipped (gc repairs them).
-std::vector<LedgerEntry> list_entries(const std::string& state_dir);
+HOOKWIRE_EXPORT std::vector<LedgerEntry> list_entries(const std::string& state_dir);
 
 /// Compares container `id`'s links, addresses and default routes with its record.
 /// Returns one line per difference; empty when all is as recorded. An unknown id
 /// is Error::input.
-std::vector<std::string> check_container(const std::string& state_dir, const std::string& id);
+HOOKWIRE_EXPORT std::vector<std::string> check_container(const std::string& state_dir, const std::string& id);
 
 /// Releases what a runtime that never ran poststop left behind: records whose
 /// netns no longer exists (with their links and leases), unreadable records,
 /// leases whose owner has no record, and files hookwire did not write. Returns one
 /// line per thing released.
-std::vector<std::string> collect_garbage(const std::string& state_dir);
+HOOKWIRE_EXPORT std::vector<std::string> collect_garbage(const std::string& state_dir);
 
 }  // namespace hookwire

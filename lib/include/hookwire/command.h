@@ -8,13 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/state.h>
 
 namespace hookwire {
 
 /// An external program: libcontainer's Command. `timeout` is what Go's
 /// *time.Duration holds (nanoseconds); nullopt (JSON null) or zero means none.
-struct Command {
+struct HOOKWIRE_EXPORT Command {
   std::string path;
   std::vector<std::string> args;  // argv; empty means {path}
   std::vector<std::string> env;   // KEY=VALUE; empty means inherit

@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/hooks.h>
 #include <hookwire/namespaces.h>
 
 namespace hookwire {
 
 /// libcontainer's configs.Network: an interface to create in the container.
-struct Network {
+struct HOOKWIRE_EXPORT Network {
   std::string type;  // "loopback" or "veth"
   std::string name;  // container-side name
   std::string bridge;
@@ -30,7 +31,7 @@ struct Network {
 };
 
 /// libcontainer's configs.Route: a route added in the container netns.
-struct Route {
+struct HOOKWIRE_EXPORT Route {
   std::string destination;  // CIDR
   std::string source;       // preferred source address
   std::string gateway;
@@ -41,7 +42,7 @@ struct Route {
 
 /// The fields of libcontainer's configs.Config that hookwire models. Everything
 /// else in a runc-written config (mounts, cgroups, ...) is ignored on parse.
-struct Config {
+struct HOOKWIRE_EXPORT Config {
   int parent_death_signal = 0;
   std::string rootfs;
   Namespaces namespaces;
@@ -56,8 +57,8 @@ struct Config {
 
 /// Parses a libcontainer Config from JSON text. Unknown keys are ignored, null lists
 /// are empty lists. Throws Error::input naming the field: "networks[1].mtu: ...".
-Config parse_config(std::string_view json);
+HOOKWIRE_EXPORT Config parse_config(std::string_view json);
 /// Serializes the modelled fields, in Go's field order, as runc writes them.
-std::string to_json(const Config& config);
+HOOKWIRE_EXPORT std::string to_json(const Config& config);
 
 }  // namespace hookwire

@@ -4,11 +4,13 @@
 #include <string>
 #include <system_error>
 
+#include <hookwire/export.h>
+
 namespace hookwire {
 
 /// Everything hookwire throws. Input errors (exit 2) mean nothing was changed;
 /// system errors (exit 1) mean a system operation failed and was rolled back.
-class Error : public std::system_error {
+class HOOKWIRE_EXPORT Error : public std::system_error {
  public:
   enum class Kind { input, system };
 
@@ -33,6 +35,6 @@ class Error : public std::system_error {
 };
 
 /// Throws Error::system(errno, context). For the common "syscall failed" case.
-[[noreturn]] void throw_errno(std::string context);
+[[noreturn]] HOOKWIRE_EXPORT void throw_errno(std::string context);
 
 }  // namespace hookwire

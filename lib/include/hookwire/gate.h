@@ -1,6 +1,8 @@
 // The startContainer readiness gate: hookwire-start-container's entry point.
 #pragma once
 
+#include <hookwire/export.h>
+
 
 namespace hookwire {
 
@@ -9,6 +11,6 @@ namespace hookwire {
 /// apart from hook_main so that its statically linked binary carries only what the
 /// gate needs: it runs inside the container, after pivot_root, and reads no host
 /// files (so no profile either). Returns the exit code.
-int gate_main(int argc, char** argv);
+HOOKWIRE_EXPORT int gate_main(int argc, char** argv);
 
 }  // namespace hookwire

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <hookwire/command.h>
+#include <hookwire/export.h>
 #include <hookwire/state.h>
 
 namespace hookwire {
@@ -19,18 +20,18 @@ namespace hookwire {
 enum class HookName { Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop };
 
 /// The OCI / JSON name: "prestart", "createRuntime", ...
-std::string_view to_string(HookName name);
+HOOKWIRE_EXPORT std::string_view to_string(HookName name);
 /// The kebab-case name used for binaries: "prestart", "create-runtime", ...
-std::string_view kebab_name(HookName name);
+HOOKWIRE_EXPORT std::string_view kebab_name(HookName name);
 /// The name of the stage's hookwire binary: "hookwire-create-runtime".
-std::string tool_name(HookName name);
+HOOKWIRE_EXPORT std::string tool_name(HookName name);
 /// Accepts both the OCI name and the kebab-case one; nullopt otherwise.
-std::optional<HookName> hook_name_from(std::string_view text);
+HOOKWIRE_EXPORT std::optional<HookName> hook_name_from(std::string_view text);
 /// Every stage, in lifecycle order.
-const std::array<HookName, 6>& HookNames();
+HOOKWIRE_EXPORT const std::array<HookName, 6>& HookNames();
 
 /// Something run at a stage with the container's State.
-class Hook {
+class HOOKWIRE_EXPORT Hook {
  public:
   virtual ~Hook() = default;
   /// Runs the hook. Throws Error::system with a runc-style message on failure.
@@ -38,7 +39,7 @@ class Hook {
 };
 
 /// A Hook that runs a Command.
-class CommandHook : public Hook {
+class HOOKWIRE_EXPORT CommandHook : public Hook {
  public:
   explicit CommandHook(Command command) : command_(std::move(command)) {}
   void run(const State& state) const override { command_.run(state); }
@@ -49,7 +50,7 @@ class CommandHook : public Hook {
 };
 
 /// The hooks of a config, by stage. Serialized under the key "Hooks".
-class Hooks {
+class HOOKWIRE_EXPORT Hooks {
  public:
   void add(HookName name, std::shared_ptr<const Hook> hook);
   const std::vector<std::shared_ptr<const Hook>>& at(HookName name) const;

@@ -5,16 +5,17 @@
 #include <string>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/ip.h>
 
 namespace hookwire {
 
-struct InterfaceAddress {
+struct HOOKWIRE_EXPORT InterfaceAddress {
   Cidr cidr;
   bool tentative = false;  // IFA_F_TENTATIVE: DAD has not finished
 };
 
-struct InterfaceState {
+struct HOOKWIRE_EXPORT InterfaceState {
   std::string name;
   int index = 0;
   std::string kind;    // IFLA_INFO_KIND: "veth", "bridge", ... ; empty for lo
@@ -27,7 +28,7 @@ struct InterfaceState {
   std::vector<InterfaceAddress> addresses;
 };
 
-struct RouteState {
+struct HOOKWIRE_EXPORT RouteState {
   Family family = Family::v4;
   std::string destination;  // "default" or CIDR text
   std::string gateway;      // empty when none
@@ -36,8 +37,8 @@ struct RouteState {
 };
 
 /// Every link of the calling thread's netns, with its addresses.
-std::vector<InterfaceState> list_interfaces();
+HOOKWIRE_EXPORT std::vector<InterfaceState> list_interfaces();
 /// The main-table unicast routes of the calling thread's netns, both families.
-std::vector<RouteState> list_routes();
+HOOKWIRE_EXPORT std::vector<RouteState> list_routes();
 
 }  // namespace hookwire

@@ -8,12 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include <hookwire/export.h>
+
 namespace hookwire {
 
 enum class Family { v4, v6 };
 
 /// One IPv4 or IPv6 address. IPv4 uses the first 4 bytes of `bytes`.
-class IpAddress {
+class HOOKWIRE_EXPORT IpAddress {
  public:
   IpAddress() = default;
   /// Parses dotted-quad or RFC 4291 text; nullopt when it is neither.
@@ -44,7 +46,7 @@ class IpAddress {
 };
 
 /// An address with a prefix length, as in "10.213.0.7/16".
-struct Cidr {
+struct HOOKWIRE_EXPORT Cidr {
   IpAddress address;
   int prefix = 0;
 
@@ -60,7 +62,7 @@ struct Cidr {
 };
 
 /// A 48-bit Ethernet address.
-struct MacAddress {
+struct HOOKWIRE_EXPORT MacAddress {
   std::array<std::uint8_t, 6> bytes{};
 
   /// Parses "aa:bb:cc:dd:ee:ff" (also with '-'); nullopt when malformed.

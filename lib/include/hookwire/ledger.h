@@ -8,12 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include <hookwire/export.h>
 #include <hookwire/namespaces.h>
 
 namespace hookwire {
 
 /// A veth hookwire created: the host end, the container end and the bridge.
-struct LedgerLink {
+struct HOOKWIRE_EXPORT LedgerLink {
   std::string host;
   std::string container;
   std::string bridge;
@@ -21,14 +22,14 @@ struct LedgerLink {
 };
 
 /// An address a container holds; `pool` is the pool key, empty for a static one.
-struct LedgerAddress {
+struct HOOKWIRE_EXPORT LedgerAddress {
   std::string cidr;
   std::string pool;
   bool operator==(const LedgerAddress&) const = default;
 };
 
 /// What was done for one container.
-struct LedgerEntry {
+struct HOOKWIRE_EXPORT LedgerEntry {
   std::string id;
   std::string profile;
   /// "wiring" until the wiring completed (a crash leaves it so), then "wired",
@@ -46,7 +47,7 @@ struct LedgerEntry {
 };
 
 /// The ledger in STATE_DIR/ledger/.
-class Ledger {
+class HOOKWIRE_EXPORT Ledger {
  public:
   explicit Ledger(const std::string& state_dir);
 

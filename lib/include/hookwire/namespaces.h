@@ -9,27 +9,29 @@
 #include <sys/types.h>
 #include <vector>
 
+#include <hookwire/export.h>
+
 namespace hookwire {
 
 /// The namespace kinds; JSON spells them as here ("NEWNET", ...).
 enum class NamespaceType { NEWNET, NEWPID, NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWCGROUP, NEWTIME };
 
 /// The JSON name of `type` ("NEWNET").
-std::string_view to_string(NamespaceType type);
+HOOKWIRE_EXPORT std::string_view to_string(NamespaceType type);
 /// The type named `text`, or nullopt.
-std::optional<NamespaceType> namespace_type_from(std::string_view text);
+HOOKWIRE_EXPORT std::optional<NamespaceType> namespace_type_from(std::string_view text);
 
 /// The /proc/self/ns file name of `type`: NEWNET -> "net", NEWNS -> "mnt", ...
-std::string_view NsName(NamespaceType type);
+HOOKWIRE_EXPORT std::string_view NsName(NamespaceType type);
 /// Every namespace type, in declaration order.
-const std::array<NamespaceType, 8>& NamespaceTypes();
+HOOKWIRE_EXPORT const std::array<NamespaceType, 8>& NamespaceTypes();
 /// Whether /proc/self/ns/<NsName(type)> exists. Answers are cached, thread-safely.
-bool IsNamespaceSupported(NamespaceType type);
+HOOKWIRE_EXPORT bool IsNamespaceSupported(NamespaceType type);
 /// The CLONE_NEW* flag of `type`.
-unsigned long CloneFlag(NamespaceType type);
+HOOKWIRE_EXPORT unsigned long CloneFlag(NamespaceType type);
 
 /// One namespace of a config: a type, and a path to join (empty: create a new one).
-struct Namespace {
+struct HOOKWIRE_EXPORT Namespace {
   NamespaceType type = NamespaceType::NEWNET;
   std::string path;
 
@@ -37,7 +39,7 @@ struct Namespace {
 };
 
 /// A config's list of namespaces, with libcontainer's operations.
-class Namespaces {
+class HOOKWIRE_EXPORT Namespaces {
  public:
   Namespaces() = default;
   explicit Namespaces(std::vector<Namespace> list) : list_(std::move(list)) {}
@@ -61,26 +63,26 @@ class Namespaces {
 };
 
 /// A namespace's identity: the device and inode of its nsfs file.
-struct NsId {
+struct HOOKWIRE_EXPORT NsId {
   dev_t dev = 0;
   ino_t ino = 0;
   bool operator==(const NsId&) const = default;
 };
 
 /// The identity of the namespace open at `fd`. Throws Error::system.
-NsId ns_id_of_fd(int fd);
+HOOKWIRE_EXPORT NsId ns_id_of_fd(int fd);
 /// The identity of the namespace at `path`, or nullopt when it does not exist.
-std::optional<NsId> ns_id_of_path(const std::string& path);
+HOOKWIRE_EXPORT std::optional<NsId> ns_id_of_path(const std::string& path);
 /// The identity of the calling thread's network namespace.
-NsId current_netns_id();
+HOOKWIRE_EXPORT NsId current_netns_id();
 
 /// The network namespace cookie of the calling thread's netns (SO_NETNS_COOKIE):
 /// unlike an nsfs inode number, which the kernel hands out again once a namespace
 /// is gone, a cookie is never reused while the system runs. 0 when the kernel is
 /// too old to tell (before 5.14).
-std::uint64_t current_netns_cookie();
+HOOKWIRE_EXPORT std::uint64_t current_netns_cookie();
 /// The cookie of the network namespace open at `fd` (enters it briefly).
-std::uint64_t netns_cookie(int fd);
+HOOKWIRE_EXPORT std::uint64_t netns_cookie(int fd);
 
 /// An open namespace file (a network namespace, in practice). Owns the fd: move-only,
 /// closed when the handle goes.
@@ -90,7 +92,7 @@ std::uint64_t netns_cookie(int fd);
 /// allocation per handle for nothing. The int is only storage: namespaces.cpp takes
 /// every fd from a UniqueFd and gives it back to one to close it, the same close
 /// path as every other fd of the library. NetnsGuard does the same.
-class NsHandle {
+class HOOKWIRE_EXPORT NsHandle {
  public:
   /// Opens `path` (e.g. /proc/42/ns/net). Throws Error::system naming the path.
   static NsHandle open(const std::string& path);
@@ -118,7 +120,7 @@ class NsHandle {
 /// Enters a network namespace with setns(2) for the guard's lifetime, then returns
 /// the thread to the namespace it came from. If it cannot return, the process
 /// aborts: running on in the wrong namespace is never safe.
-class NetnsGuard {
+class HOOKWIRE_EXPORT NetnsGuard {
  public:
   /// Enters the namespace open at `target_fd`. Throws Error::system on failure
   /// (and then the thread has not moved).

@@ -5,12 +5,13 @@
 #include <string>
 #include <variant>
 
+#include <hookwire/export.h>
 #include <hookwire/hooks.h>
 
 namespace hookwire {
 
 /// The options every hook takes.
-struct Options {
+struct HOOKWIRE_EXPORT Options {
   std::optional<std::string> config_file;  // --config FILE
   std::string config_dir;                  // --config-dir DIR
   std::optional<std::string> network;      // --network NAME
@@ -22,7 +23,7 @@ struct Options {
 
 /// The built-in defaults: /etc/hookwire/networks and /run/hookwire (or
 /// HOOKWIRE_STATE_DIR when set).
-Options default_options();
+HOOKWIRE_EXPORT Options default_options();
 
 /// What the command line asked for: run with these options, or exit at once with
 /// this code (after --help, --version, or a bad option, already reported).
@@ -30,6 +31,6 @@ using ParsedOptions = std::variant<Options, int>;
 
 /// Parses a hook's argv (argv[0] is the program). Prints --help / --version on
 /// stdout and option errors as one line on stderr.
-ParsedOptions parse_hook_options(HookName stage, int argc, char** argv);
+HOOKWIRE_EXPORT ParsedOptions parse_hook_options(HookName stage, int argc, char** argv);
 
 }  // namespace hookwire

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include <hookwire/config.h>
+#include <hookwire/export.h>
 #include <hookwire/ip.h>
 
 namespace hookwire {
 
 /// An address pool: a subnet and its gateway (which lives on the bridge).
-struct PoolSpec {
+struct HOOKWIRE_EXPORT PoolSpec {
   Cidr subnet;  // the network, host bits zero
   IpAddress gateway;
 
@@ -26,14 +27,14 @@ struct PoolSpec {
 };
 
 /// What goes into the container's /etc/resolv.conf.
-struct DnsSpec {
+struct HOOKWIRE_EXPORT DnsSpec {
   std::vector<std::string> nameservers;
   std::vector<std::string> search;
   std::vector<std::string> options;
 };
 
 /// A profile: /etc/hookwire/networks/NAME.json, or the built-in "default".
-struct Profile {
+struct HOOKWIRE_EXPORT Profile {
   std::string name;
   Config config;                  // networks, routes, Hooks, labels
   std::optional<PoolSpec> ipv4;   // "ipam": {"ipv4": {"subnet", "gateway"}}
@@ -47,22 +48,22 @@ struct Profile {
 inline constexpr std::string_view kDefaultProfileName = "default";
 
 /// Whether `name` may name a profile: [a-z0-9][a-z0-9_.-]{0,63}.
-bool is_valid_profile_name(std::string_view name);
+HOOKWIRE_EXPORT bool is_valid_profile_name(std::string_view name);
 
 /// Whether a sysctl key is on the allowlist (per-netns net.ipv4.*, net.ipv6.*, ...).
-bool is_allowed_sysctl(std::string_view key);
+HOOKWIRE_EXPORT bool is_allowed_sysctl(std::string_view key);
 
 /// Parses a profile's JSON text without validating it: only its structure and
 /// types are checked. Throws Error::input ("profile NAME: field: ...").
-Profile read_profile(std::string_view json, std::string name);
+HOOKWIRE_EXPORT Profile read_profile(std::string_view json, std::string name);
 /// Parses and validates a profile's JSON text. Throws Error::input with the first problem.
-Profile parse_profile(std::string_view json, std::string name);
+HOOKWIRE_EXPORT Profile parse_profile(std::string_view json, std::string name);
 
 /// Every problem with a parsed profile, one line each; empty when valid.
-std::vector<std::string> validate(const Profile& profile);
+HOOKWIRE_EXPORT std::vector<std::string> validate(const Profile& profile);
 
 /// The built-in default profile: bridge hookwire0, 10.213.0.0/16 via 10.213.0.1,
 /// fd00:213::/64 via fd00:213::1, eth0, with loopback.
-Profile default_profile();
+HOOKWIRE_EXPORT Profile default_profile();
 
 }  // namespace hookwire

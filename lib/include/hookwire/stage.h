@@ -1,6 +1,7 @@
 // The stages: what each hook binary (and `hookwire hook STAGE`) does.
 #pragma once
 
+#include <hookwire/export.h>
 #include <hookwire/hooks.h>
 #include <hookwire/options.h>  // the command line hook_main reads
 
@@ -10,6 +11,6 @@ namespace hookwire {
 /// from stdin, runs the stage, logs, and returns the exit code (0, 1 system failure
 /// rolled back, 2 bad input with nothing changed). startContainer is handed to the
 /// readiness gate (gate.h).
-int hook_main(HookName stage, int argc, char** argv);
+HOOKWIRE_EXPORT int hook_main(HookName stage, int argc, char** argv);
 
 }  // namespace hookwire

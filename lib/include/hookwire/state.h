@@ -7,11 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include <hookwire/export.h>
+
 namespace hookwire {
 
 /// The State as the runtime sent it. Parsing validates every field it models and
 /// tolerates what runc, crun and podman really send (see docs/runtimes.md).
-struct State {
+struct HOOKWIRE_EXPORT State {
   std::string oci_version;
   std::string id;
   std::string status;           // creating, created, starting, running, stopped, paused
@@ -29,16 +31,16 @@ inline constexpr std::size_t kMaxStateBytes = 1 << 20;
 
 /// Parses and validates one State. Throws Error::input with a one-line message
 /// naming what is wrong ("state: ...").
-State parse_state(std::string_view json);
+HOOKWIRE_EXPORT State parse_state(std::string_view json);
 
 /// Reads `fd` to EOF (at most kMaxStateBytes) and parses it.
-State read_state(int fd);
+HOOKWIRE_EXPORT State read_state(int fd);
 
 /// Whether `id` is usable as a container id: it also names files in the state dir,
 /// so it must never be able to escape it.
-bool is_valid_container_id(std::string_view id);
+HOOKWIRE_EXPORT bool is_valid_container_id(std::string_view id);
 
 /// `id` shortened for messages: ids over 16 bytes become their first 12 and "…".
-std::string short_id(std::string_view id);
+HOOKWIRE_EXPORT std::string short_id(std::string_view id);
 
 }  // namespace hookwire
