@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the hookwire Debian package from the working tree: copies the source
+# Builds hookwire's Debian packages from the working tree: copies the source
 # (git-tracked and untracked-but-not-ignored files, as they are now) into a temp
 # dir with packaging/debian/ as debian/, runs dpkg-buildpackage -b there, and
-# leaves hookwire_VERSION_ARCH.deb in OUTDIR (default build-deb/), printing its path.
+# leaves the three .debs (libhookwire0, libhookwire-dev, hookwire) in OUTDIR
+# (default build-deb/), printing their paths, hookwire's last: the hooks and the
+# command need no libhookwire0, so that one package is all a machine needs to run
+# containers with hookwire.
 # Usage: packaging/build-deb.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -72,8 +75,10 @@ echo "==> dpkg-buildpackage -b -uc -us in $src" >&2
 cp "$work/build.log" "$out/build.log"
 
 shopt -s nullglob
-debs=("$work"/hookwire_*.deb)
-[ ${#debs[@]} -eq 1 ] || { echo "packaging/build-deb.sh: expected one hookwire_*.deb, got ${#debs[@]}" >&2; exit 1; }
-rm -f "$out"/hookwire_*.deb
-cp "${debs[0]}" "$out/"
-echo "$out/$(basename "${debs[0]}")"
+rm -f "$out"/libhookwire0_*.deb "$out"/libhookwire-dev_*.deb "$out"/hookwire_*.deb
+for package in libhookwire0 libhookwire-dev hookwire; do
+  debs=("$work/${package}_"*.deb)
+  [ ${#debs[@]} -eq 1 ] || { echo "packaging/build-deb.sh: expected one ${package}_*.deb, got ${#debs[@]}" >&2; exit 1; }
+  cp "${debs[0]}" "$out/"
+  echo "$out/$(basename "${debs[0]}")"
+done

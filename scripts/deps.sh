@@ -12,7 +12,7 @@ _hookwire_packages() {
       test) echo "iproute2 jq file util-linux python3 procps" ;;
       bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux" ;;
       fuzz) echo "clang libclang-rt-14-dev" ;;
-      deb) echo "build-essential debhelper dpkg-dev fakeroot" ;;
+      deb) echo "build-essential debhelper dpkg-dev fakeroot lintian" ;;
     esac
   done
 }
