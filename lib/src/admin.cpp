@@ -126,6 +126,28 @@ std::vector<std::string> remove_stale_locks(const std::string& state_dir) {
   return removed;
 }
 
+// "10.99.0.0/16 via 10.213.0.254 dev eth1", as the profile wrote it.
+std::string describe_route(const LedgerRoute& route) {
+  std::string text = route.destination;
+  if (!route.gateway.empty()) text += " via " + route.gateway;
+  if (!route.interface_name.empty()) text += " dev " + route.interface_name;
+  return text;
+}
+
+// Whether the kernel's main table holds the recorded route: same destination
+// (as the kernel prints it: the network address, "default" for /0) and, when
+// the record names one, the same gateway.
+bool has_route(const std::vector<RouteState>& routes, const LedgerRoute& wanted) {
+  auto cidr = Cidr::parse(wanted.destination);
+  if (!cidr) return false;
+  std::string destination = cidr->prefix == 0 ? "default" : cidr->network().str();
+  auto gateway = IpAddress::parse(wanted.gateway);
+  return std::any_of(routes.begin(), routes.end(), [&](const RouteState& route) {
+    if (route.family != cidr->family() || route.destination != destination) return false;
+    return !gateway || IpAddress::parse(route.gateway) == gateway;
+  });
+}
+
 }  // namespace
 
 std::vector<LedgerEntry> list_entries(const std::string& state_dir) {
@@ -144,8 +166,7 @@ std::vector<LedgerEntry> list_entries(const std::string& state_dir) {
 
 std::vector<std::string> check_container(const std::string& state_dir, const std::string& id) {
   if (!is_valid_container_id(id))
-    throw Error::input("container id " + quote_for_message(id) +
-                       " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
+    throw Error::input(quote_for_message(id) + " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
   std::optional<LedgerEntry> entry;
   std::optional<IdLock> lock;
   if (check_state_dir(state_dir, false) && Ledger(state_dir).find(id)) {
@@ -201,6 +222,9 @@ std::vector<std::string> check_container(const std::string& state_dir, const std
     if (!has_default)
       differences.push_back(std::string("default ") + (cidr->family() == Family::v4 ? "IPv4" : "IPv6") +
                             " route is missing");
+  }
+  for (const auto& route : entry->routes) {
+    if (!has_route(routes, route)) differences.push_back("route " + describe_route(route) + " is missing");
   }
   return differences;
 }

@@ -2,6 +2,8 @@
 
 #include <hookwire/error.h>
 
+#include "unique_fd.h"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,19 +38,6 @@ bool check_state_dir(const std::string& path, bool create) {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void write_all(int fd, std::string_view content, const std::string& what) {
   while (!content.empty()) {
@@ -69,7 +58,7 @@ void write_file_atomic(const std::string& dir, const std::string& name, std::str
   std::string temp = dir + "/.tmp." + name + "." + std::to_string(getpid());
   std::string final_path = dir + "/" + name;
   {
-    Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+    UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
     if (fd.get() < 0) throw_errno("create " + temp);
     try {
       write_all(fd.get(), content, temp);
@@ -86,7 +75,7 @@ void write_file_atomic(const std::string& dir, const std::string& name, std::str
 }
 
 std::optional<std::string> read_file(const std::string& path, std::size_t max) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw_errno("open " + path);

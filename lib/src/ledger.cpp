@@ -3,15 +3,13 @@
 #include <hookwire/error.h>
 #include <hookwire/state.h>
 
+#include "dir_util.h"
 #include "fs_util.h"
 #include "json_util.h"
 #include "timestamp.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
-#include <memory>
 #include <unistd.h>
 
 namespace hookwire {
@@ -26,6 +24,12 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
   for (const auto& l : e.links) links.push_back({{"host", l.host}, {"container", l.container}, {"bridge", l.bridge}});
   nlohmann::ordered_json addresses = nlohmann::ordered_json::array();
   for (const auto& a : e.addresses) addresses.push_back({{"cidr", a.cidr}, {"pool", a.pool}});
+  nlohmann::ordered_json routes = nlohmann::ordered_json::array();
+  for (const auto& r : e.routes)
+    routes.push_back({{"destination", r.destination},
+                      {"gateway", r.gateway},
+                      {"source", r.source},
+                      {"interface_name", r.interface_name}});
   return {
       {"id", e.id},
       {"profile", e.profile},
@@ -34,6 +38,7 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
        {{"dev", e.netns.dev}, {"ino", e.netns.ino}, {"cookie", e.netns_cookie}, {"path", e.netns_path}, {"pid", e.pid}}},
       {"links", links},
       {"addresses", addresses},
+      {"routes", routes},
       {"pools", e.pools},
       {"created", e.created},
       {"updated", e.updated},
@@ -56,15 +61,16 @@ LedgerEntry from_json(const nlohmann::json& j) {
                        l.at("bridge").get<std::string>()});
   for (const auto& a : j.at("addresses"))
     e.addresses.push_back({a.at("cidr").get<std::string>(), a.at("pool").get<std::string>()});
+  // Records written before routes were recorded have none.
+  if (j.contains("routes"))
+    for (const auto& r : j.at("routes"))
+      e.routes.push_back({r.at("destination").get<std::string>(), r.at("gateway").get<std::string>(),
+                          r.at("source").get<std::string>(), r.at("interface_name").get<std::string>()});
   e.pools = j.at("pools").get<std::vector<std::string>>();
   e.created = j.at("created").get<std::string>();
   e.updated = j.at("updated").get<std::string>();
   return e;
 }
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
 
 }  // namespace
 
@@ -109,18 +115,12 @@ bool Ledger::remove(std::string_view id) const {
 
 std::vector<std::string> Ledger::ids() const {
   std::vector<std::string> out;
-  std::unique_ptr<DIR, DirCloser> dir(opendir(dir_.c_str()));
-  if (!dir) {
-    if (errno == ENOENT) return out;
-    throw_errno("open " + dir_);
-  }
-  while (auto* entry = readdir(dir.get())) {
-    std::string_view name = entry->d_name;
-    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
-    auto id = name.substr(0, name.size() - kSuffix.size());
+  for (const auto& name : list_dir(dir_)) {
+    std::string_view view = name;
+    if (view.size() <= kSuffix.size() || !view.ends_with(kSuffix)) continue;
+    auto id = view.substr(0, view.size() - kSuffix.size());
     if (is_valid_container_id(id)) out.emplace_back(id);
   }
-  std::sort(out.begin(), out.end());
   return out;
 }
 

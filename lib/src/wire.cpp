@@ -124,6 +124,8 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   entry.pid = state.pid.value_or(0);
   for (const auto& veth : planned)
     entry.links.push_back({veth.network.host_interface_name, veth.network.name, veth.network.bridge});
+  for (const auto& route : profile.config.routes)
+    entry.routes.push_back({route.destination, route.gateway, route.source, route.interface_name});
   if (profile.ipv4) entry.pools.push_back(profile.ipv4->key());
   if (profile.ipv6) entry.pools.push_back(profile.ipv6->key());
   ledger.write(entry);

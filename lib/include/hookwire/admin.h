@@ -13,9 +13,10 @@ namespace hookwire {
 /// ones are skipped (gc repairs them).
 HOOKWIRE_EXPORT std::vector<LedgerEntry> list_entries(const std::string& state_dir);
 
-/// Compares container `id`'s links, addresses and default routes with its record.
+/// Compares container `id`'s links, addresses, default routes and the profile's
+/// extra routes with its record, under the id's lock.
 /// Returns one line per difference; empty when all is as recorded. An unknown id
-/// is Error::input.
+/// is Error::input, and so is an id that is not valid (state.h).
 HOOKWIRE_EXPORT std::vector<std::string> check_container(const std::string& state_dir, const std::string& id);
 
 /// Releases what a runtime that never ran poststop left behind: records whose

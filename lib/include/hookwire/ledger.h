@@ -28,6 +28,16 @@ struct HOOKWIRE_EXPORT LedgerAddress {
   bool operator==(const LedgerAddress&) const = default;
 };
 
+/// A route of the profile's `routes` that wiring added in the container's netns,
+/// as the profile wrote it (`interface_name` empty: the kernel chose).
+struct HOOKWIRE_EXPORT LedgerRoute {
+  std::string destination;
+  std::string gateway;
+  std::string source;
+  std::string interface_name;
+  bool operator==(const LedgerRoute&) const = default;
+};
+
 /// What was done for one container.
 struct HOOKWIRE_EXPORT LedgerEntry {
   std::string id;
@@ -41,6 +51,7 @@ struct HOOKWIRE_EXPORT LedgerEntry {
   int pid = 0;
   std::vector<LedgerLink> links;
   std::vector<LedgerAddress> addresses;
+  std::vector<LedgerRoute> routes;  // the profile's extra routes, for `hookwire check`
   std::vector<std::string> pools;  // pool keys where leases may exist
   std::string created;             // RFC 3339, UTC
   std::string updated;

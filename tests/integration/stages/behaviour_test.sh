@@ -138,6 +138,26 @@ case_ls_check_gc() {
   expect_nothing_left
 }
 
+# check compares what the README says it compares: the profile's extra routes
+# too, which the record now holds.
+case_check_reports_a_missing_route() {
+  new_container
+  local pid=$CONTAINER_PID code=0
+  write_profile routed '{"networks":[{"type":"loopback"},{"type":"veth","name":"eth0","bridge":"hookwire0"}],
+    "ipam":{"ipv4":{"subnet":"10.213.0.0/16","gateway":"10.213.0.1"}},
+    "routes":[{"destination":"10.99.0.0/16","gateway":"10.213.0.254"}]}'
+  state routed "$pid" creating '{"io.hookwire.network":"routed"}' | hook create-runtime
+  expect_eq "recorded routes" "$(jq -c '[.routes[] | .destination, .gateway]' "$STATE_DIR/ledger/routed.json")" \
+    '["10.99.0.0/16","10.213.0.254"]'
+  "$HOOKWIRE" check routed --state-dir "$STATE_DIR" || fail "check of an intact container"
+  in_container "$pid" ip route del 10.99.0.0/16
+  "$HOOKWIRE" check routed --state-dir "$STATE_DIR" >"$WORK/check" || code=$?
+  expect_eq "check exit without the route" "$code" 1
+  grep -q "route 10.99.0.0/16 via 10.213.0.254 is missing$" "$WORK/check" || fail "check: $(cat "$WORK/check")"
+  state routed none stopped '{"io.hookwire.network":"routed"}' | hook poststop
+  expect_nothing_left
+}
+
 case_gc_repairs_corruption() {
   new_container
   local pid=$CONTAINER_PID
