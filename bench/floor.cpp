@@ -57,10 +57,10 @@ std::int64_t now_ns() {
 
 std::optional<hookwire::HookName> stage_of(const std::string& name) {
   using hookwire::HookName;
-  if (name == "create-runtime") return HookName::CreateRuntime;
-  if (name == "poststop") return HookName::Poststop;
-  if (name == "poststart") return HookName::Poststart;
-  if (name == "prestart") return HookName::Prestart;
+  if (name == "create-runtime") return HookName::create_runtime;
+  if (name == "poststop") return HookName::poststop;
+  if (name == "poststart") return HookName::poststart;
+  if (name == "prestart") return HookName::prestart;
   return std::nullopt;
 }
 

@@ -1,7 +1,7 @@
 // The CLI's one argument parser: Boost.Program_options, the same way for every command.
 #include "commands.h"
 
-#include <hookwire/stage.h>
+#include <hookwire/options.h>
 
 #include <iostream>
 

@@ -25,7 +25,7 @@ namespace {
 
 // Seconds the runtime gives each stage before killing it. The gate waits up to
 // its own --timeout (5 s) within its 10, so it reports what was not ready.
-int stage_timeout(HookName stage) { return stage == HookName::Poststart ? 5 : 10; }
+int stage_timeout(HookName stage) { return stage == HookName::poststart ? 5 : 10; }
 
 // The options every installed hook is given; empty ones are left out.
 struct PassedOptions {
@@ -53,7 +53,7 @@ struct PassedOptions {
 Json hook_entry(const std::string& libexec, HookName stage, const PassedOptions& passed) {
   std::string tool = tool_name(stage);
   // The gate runs inside the container: host paths mean nothing there.
-  Json args = stage == HookName::StartContainer ? Json::array({tool}) : passed.args(tool);
+  Json args = stage == HookName::start_container ? Json::array({tool}) : passed.args(tool);
   return {{"path", libexec + "/" + tool}, {"args", args}, {"timeout", stage_timeout(stage)}};
 }
 
@@ -70,7 +70,7 @@ void add_to_spec(Json& spec, const std::string& libexec, const std::optional<std
   if (!spec.is_object()) throw Error::input("config.json: expected a JSON object");
   Json& hooks = spec["hooks"];
   if (hooks.is_null()) hooks = Json::object();
-  for (auto stage : HookNames()) {
+  for (auto stage : hook_names()) {
     Json& list = hooks[std::string(to_string(stage))];
     if (list.is_null()) list = Json::array();
     if (!list.is_array()) throw Error::input("config.json: hooks." + std::string(to_string(stage)) + ": not a list");
@@ -178,7 +178,7 @@ int run_hooks_dir(const Args& args) {
   if (libexec.empty() || libexec[0] != '/') return fail("hooks-dir: --libexec must be an absolute path", 2);
   try {
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error::system(errno, "create directory " + dir);
-    for (auto stage : {HookName::CreateRuntime, HookName::CreateContainer, HookName::Poststart, HookName::Poststop}) {
+    for (auto stage : {HookName::create_runtime, HookName::create_container, HookName::poststart, HookName::poststop}) {
       Json file = {{"version", "1.0.0"},
                    {"hook", hook_entry(libexec, stage, passed)},
                    {"when", {{"annotations", {{"^io\\.hookwire\\.network$", ".*"}}}}},

@@ -180,7 +180,7 @@ nlohmann::ordered_json command_to_json(const Command& c) {
 nlohmann::ordered_json hooks_to_json(const Hooks& hooks) {
   // runc marshals a map[string]interface{}, and Go writes map keys sorted.
   std::map<std::string_view, HookName> sorted;
-  for (auto name : HookNames()) sorted.emplace(to_string(name), name);
+  for (auto name : hook_names()) sorted.emplace(to_string(name), name);
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (const auto& [key, name] : sorted) {
     std::vector<Command> commands;

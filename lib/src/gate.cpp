@@ -81,7 +81,7 @@ int wait_until_ready(double timeout_seconds, Logger& log) {
 }  // namespace
 
 int gate_main(int argc, char** argv) {
-  return run_hook(HookName::StartContainer, argc, argv, [](const Options& options, const State& state, Logger& log) {
+  return run_hook(HookName::start_container, argc, argv, [](const Options& options, const State& state, Logger& log) {
     if (read_choices(state).disabled) return 0;
     return wait_until_ready(options.timeout_seconds, log);
   });

@@ -17,12 +17,12 @@ struct Names {
 };
 
 constexpr std::array<Names, 6> kNames{{
-    {HookName::Prestart, "prestart", "prestart"},
-    {HookName::CreateRuntime, "createRuntime", "create-runtime"},
-    {HookName::CreateContainer, "createContainer", "create-container"},
-    {HookName::StartContainer, "startContainer", "start-container"},
-    {HookName::Poststart, "poststart", "poststart"},
-    {HookName::Poststop, "poststop", "poststop"},
+    {HookName::prestart, "prestart", "prestart"},
+    {HookName::create_runtime, "createRuntime", "create-runtime"},
+    {HookName::create_container, "createContainer", "create-container"},
+    {HookName::start_container, "startContainer", "start-container"},
+    {HookName::poststart, "poststart", "poststart"},
+    {HookName::poststop, "poststop", "poststop"},
 }};
 
 const Names& names_of(HookName name) {
@@ -47,10 +47,10 @@ std::optional<HookName> hook_name_from(std::string_view text) {
   return std::nullopt;
 }
 
-const std::array<HookName, 6>& HookNames() {
-  static constexpr std::array<HookName, 6> kAll{HookName::Prestart,       HookName::CreateRuntime,
-                                                HookName::CreateContainer, HookName::StartContainer,
-                                                HookName::Poststart,      HookName::Poststop};
+const std::array<HookName, 6>& hook_names() {
+  static constexpr std::array<HookName, 6> kAll{HookName::prestart,       HookName::create_runtime,
+                                                HookName::create_container, HookName::start_container,
+                                                HookName::poststart,      HookName::poststop};
   return kAll;
 }
 

@@ -1,7 +1,8 @@
 // The one way the library reads JSON: strict parsing (one-line errors, duplicate
 // keys refused, nesting bounded), and typed readers for fields that name where a
 // bad value sits ("config: networks[1].mtu: expected an integer, got a string").
-// The State, config, profile and ledger readers all use these. Internal.
+// The State, config and profile readers use these, and every other JSON reader of
+// the library should. Internal.
 #pragma once
 
 #include <cmath>

@@ -32,14 +32,14 @@ struct TypeInfo {
 #endif
 
 constexpr TypeInfo kTypes[] = {
-    {NamespaceType::NEWNET, "NEWNET", "net", CLONE_NEWNET},
-    {NamespaceType::NEWPID, "NEWPID", "pid", CLONE_NEWPID},
-    {NamespaceType::NEWNS, "NEWNS", "mnt", CLONE_NEWNS},
-    {NamespaceType::NEWUTS, "NEWUTS", "uts", CLONE_NEWUTS},
-    {NamespaceType::NEWIPC, "NEWIPC", "ipc", CLONE_NEWIPC},
-    {NamespaceType::NEWUSER, "NEWUSER", "user", CLONE_NEWUSER},
-    {NamespaceType::NEWCGROUP, "NEWCGROUP", "cgroup", CLONE_NEWCGROUP},
-    {NamespaceType::NEWTIME, "NEWTIME", "time", CLONE_NEWTIME},
+    {NamespaceType::newnet, "NEWNET", "net", CLONE_NEWNET},
+    {NamespaceType::newpid, "NEWPID", "pid", CLONE_NEWPID},
+    {NamespaceType::newns, "NEWNS", "mnt", CLONE_NEWNS},
+    {NamespaceType::newuts, "NEWUTS", "uts", CLONE_NEWUTS},
+    {NamespaceType::newipc, "NEWIPC", "ipc", CLONE_NEWIPC},
+    {NamespaceType::newuser, "NEWUSER", "user", CLONE_NEWUSER},
+    {NamespaceType::newcgroup, "NEWCGROUP", "cgroup", CLONE_NEWCGROUP},
+    {NamespaceType::newtime, "NEWTIME", "time", CLONE_NEWTIME},
 };
 
 const TypeInfo& info(NamespaceType type) {
@@ -67,8 +67,8 @@ std::string_view NsName(NamespaceType type) { return info(type).ns_name; }
 
 const std::array<NamespaceType, 8>& NamespaceTypes() {
   static constexpr std::array<NamespaceType, 8> all = {
-      NamespaceType::NEWNET, NamespaceType::NEWPID,  NamespaceType::NEWNS,     NamespaceType::NEWUTS,
-      NamespaceType::NEWIPC, NamespaceType::NEWUSER, NamespaceType::NEWCGROUP, NamespaceType::NEWTIME};
+      NamespaceType::newnet, NamespaceType::newpid,  NamespaceType::newns,     NamespaceType::newuts,
+      NamespaceType::newipc, NamespaceType::newuser, NamespaceType::newcgroup, NamespaceType::newtime};
   return all;
 }
 
@@ -85,7 +85,7 @@ bool IsNamespaceSupported(NamespaceType type) {
   return known == 2;
 }
 
-unsigned long CloneFlag(NamespaceType type) { return info(type).clone_flag; }
+unsigned long clone_flag(NamespaceType type) { return info(type).clone_flag; }
 
 void Namespaces::Add(NamespaceType type, std::string path) {
   for (auto& ns : list_) {
@@ -122,7 +122,7 @@ std::string Namespaces::PathOf(NamespaceType type) const {
 unsigned long Namespaces::CloneFlags() const {
   unsigned long flags = 0;
   for (const auto& ns : list_)
-    if (ns.path.empty()) flags |= CloneFlag(ns.type);
+    if (ns.path.empty()) flags |= clone_flag(ns.type);
   return flags;
 }
 

@@ -16,25 +16,25 @@ namespace {
 
 const char* purpose(HookName stage) {
   switch (stage) {
-    case HookName::Prestart:
+    case HookName::prestart:
       return "Wire the container's network: the deprecated OCI prestart hook, the same as\n"
              "hookwire-create-runtime (a container wired once is not wired twice).";
-    case HookName::CreateRuntime:
+    case HookName::create_runtime:
       return "Wire the container's network: the OCI createRuntime hook. Creates a veth pair\n"
              "whose host end joins the profile's bridge, gives the container end its addresses\n"
              "and routes, and records everything in the ledger.";
-    case HookName::CreateContainer:
+    case HookName::create_container:
       return "Apply the profile's in-container settings: the OCI createContainer hook.\n"
              "Writes allowlisted net.* sysctls, and /etc/hosts and /etc/resolv.conf in the\n"
              "rootfs when the profile asks for them.";
-    case HookName::StartContainer:
+    case HookName::start_container:
       return "Wait until the container's network is ready: the OCI startContainer hook.\n"
              "Every non-loopback interface must be up with an address, and no IPv6 address\n"
              "tentative. Runs inside the container; reads no host files.";
-    case HookName::Poststart:
+    case HookName::poststart:
       return "Mark the container running in the ledger and log its addresses: the OCI\n"
              "poststart hook.";
-    case HookName::Poststop:
+    case HookName::poststop:
       return "Unwire the container's network: the OCI poststop hook. Deletes the host links\n"
              "hookwire created, releases the leases and drops the ledger record. Running it\n"
              "twice, or for an unknown container, succeeds.";
@@ -69,7 +69,7 @@ ParsedOptions parse_hook_options(HookName stage, int argc, char** argv) {
       ("log-file", po::value(&options.log_file)->value_name("FILE"), "also append log lines to FILE")
       ("log-level", po::value(&options.log_level)->value_name("LEVEL"),
        "error, warning, info or debug (default info)");
-  if (stage == HookName::StartContainer)
+  if (stage == HookName::start_container)
     described.add_options()("timeout", po::value(&options.timeout_seconds)->value_name("SECONDS"),
                             "how long to wait for the network (default 5)");
   described.add_options()

@@ -115,7 +115,7 @@ std::vector<std::string> validate(const Profile& profile) {
   std::vector<std::string> problems = validate(profile.config);
   // The gate runs inside the container after pivot_root, where no host file (the
   // profile included) can be read: refused here, rather than silently never run.
-  if (!profile.config.hooks.at(HookName::StartContainer).empty())
+  if (!profile.config.hooks.at(HookName::start_container).empty())
     problems.push_back("Hooks.startContainer: never run: the startContainer gate runs inside the container and "
                        "cannot read profiles (chain them at createContainer or poststart)");
   for (std::size_t i = 0; i < profile.config.networks.size(); ++i) {

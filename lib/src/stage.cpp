@@ -76,7 +76,7 @@ void run_stage(HookName stage, const Options& options, const State& state, Logge
     log.info("disabled by annotation io.hookwire.disable=true");
     return;
   }
-  if (stage == HookName::Poststop) {
+  if (stage == HookName::poststop) {
     // Teardown needs only the record, so it comes first and never depends on the
     // profile: one deleted or broken since the container started must not keep
     // its links and leases, nor turn a teardown that happened into exit 2.
@@ -92,19 +92,19 @@ void run_stage(HookName stage, const Options& options, const State& state, Logge
     return;
   }
   Profile profile = resolve_profile(options, choices);
-  if (stage == HookName::Prestart || stage == HookName::CreateRuntime) {
+  if (stage == HookName::prestart || stage == HookName::create_runtime) {
     wire(stage, options.state_dir, state, profile, choices, log);
     return;  // wire() runs the chained hooks inside its rollback scope
   }
-  if (stage == HookName::CreateContainer) configure_container(options.state_dir, state, profile, log);
-  if (stage == HookName::Poststart) mark_running(options.state_dir, state, log);
+  if (stage == HookName::create_container) configure_container(options.state_dir, state, profile, log);
+  if (stage == HookName::poststart) mark_running(options.state_dir, state, log);
   profile.config.hooks.run(stage, state);
 }
 
 }  // namespace
 
 int hook_main(HookName stage, int argc, char** argv) {
-  if (stage == HookName::StartContainer) return gate_main(argc, argv);
+  if (stage == HookName::start_container) return gate_main(argc, argv);
   return run_hook(stage, argc, argv, [stage](const Options& options, const State& state, Logger& log) {
     run_stage(stage, options, state, log);
     return 0;

@@ -69,7 +69,7 @@ void check_command(Problems& problems, const std::string& where, const Command& 
 }
 
 void check_hooks(Problems& problems, const Hooks& hooks) {
-  for (auto name : HookNames()) {
+  for (auto name : hook_names()) {
     const auto& list = hooks.at(name);
     for (std::size_t i = 0; i < list.size(); ++i)
       if (const auto* command_hook = dynamic_cast<const CommandHook*>(list[i].get()))
@@ -176,7 +176,7 @@ std::vector<std::string> validate(const Config& config) {
   Problems problems;
   // libcontainer's validator: a config that lists namespaces must give networks a
   // private one. An empty list (a profile) leaves that to the runtime's config.
-  if (!config.namespaces.empty() && !config.namespaces.Contains(NamespaceType::NEWNET) &&
+  if (!config.namespaces.empty() && !config.namespaces.Contains(NamespaceType::newnet) &&
       (!config.networks.empty() || !config.routes.empty()))
     problems.push_back("namespaces: no NEWNET, but networks and routes need a private network namespace");
   for (std::size_t i = 0; i < config.networks.size(); ++i)

@@ -40,7 +40,7 @@ void check_valid_profile(const Profile& profile) {
       expect(name->empty() || is_valid_ifname(*name), "interface names are valid", *name);
     if (network.type == "veth") expect(!network.bridge.empty(), "a veth has a bridge");
   }
-  for (auto stage : HookNames())
+  for (auto stage : hook_names())
     for (const auto& hook : profile.config.hooks.at(stage))
       if (const auto* command = dynamic_cast<const CommandHook*>(hook.get()))
         expect(command->command().path.starts_with("/"), "a chained hook's path is absolute", command->command().path);

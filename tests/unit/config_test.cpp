@@ -63,7 +63,7 @@ void check_same_config(const Config& a, const Config& b) {
   CHECK(a.routes == b.routes);
   CHECK(a.apparmor_profile == b.apparmor_profile);
   CHECK(a.process_label == b.process_label);
-  for (auto name : hookwire::HookNames()) {
+  for (auto name : hookwire::hook_names()) {
     CAPTURE(hookwire::to_string(name));
     CHECK(commands_at(a.hooks, name) == commands_at(b.hooks, name));
   }
@@ -89,9 +89,9 @@ TEST_CASE("a config written by runc 1.1.5 parses, ignoring what hookwire does no
   CHECK(config.rootfs.rfind("/tmp/", 0) == 0);
   CHECK(config.rootfs.ends_with("/rootfs"));
   REQUIRE(config.namespaces.list().size() == 5);
-  CHECK(config.namespaces.Contains(NamespaceType::NEWNET));
-  CHECK(config.namespaces.PathOf(NamespaceType::NEWNET).empty());
-  CHECK(config.namespaces.list()[0].type == NamespaceType::NEWPID);
+  CHECK(config.namespaces.Contains(NamespaceType::newnet));
+  CHECK(config.namespaces.PathOf(NamespaceType::newnet).empty());
+  CHECK(config.namespaces.list()[0].type == NamespaceType::newpid);
   // runc's specconv adds a loopback for a new netns, and nothing else.
   REQUIRE(config.networks.size() == 1);
   CHECK(config.networks[0] == Network{.type = "loopback"});
@@ -134,7 +134,7 @@ TEST_CASE("a config with every modelled field set round-trips byte for byte") {
   CHECK(hookwire::to_json(config) == text);
 
   CHECK(config.parent_death_signal == 9);
-  CHECK(config.namespaces.PathOf(NamespaceType::NEWNET) == "/var/run/netns/n1");
+  CHECK(config.namespaces.PathOf(NamespaceType::newnet) == "/var/run/netns/n1");
   REQUIRE(config.networks.size() == 2);
   CHECK(config.networks[1] == Network{.type = "veth",
                                       .name = "eth0",
@@ -152,15 +152,15 @@ TEST_CASE("a config with every modelled field set round-trips byte for byte") {
   CHECK(config.routes[0] == Route{"192.168.50.0/24", "10.213.0.7", "10.213.0.254", "eth0"});
   CHECK(config.apparmor_profile == "hookwire-test");
   CHECK(config.process_label == "system_u:system_r:container_t:s0");
-  auto create_runtime = commands_at(config.hooks, HookName::CreateRuntime);
+  auto create_runtime = commands_at(config.hooks, HookName::create_runtime);
   REQUIRE(create_runtime.size() == 2);
   CHECK(create_runtime[0].args.back() == "/tmp/a<b>&c.log");
   CHECK(create_runtime[0].timeout == 2s);
   CHECK_FALSE(create_runtime[1].timeout.has_value());
-  auto poststop = commands_at(config.hooks, HookName::Poststop);
+  auto poststop = commands_at(config.hooks, HookName::poststop);
   REQUIRE(poststop.size() == 1);
   CHECK(poststop[0].timeout == 0ns);
-  CHECK(commands_at(config.hooks, HookName::Prestart).empty());
+  CHECK(commands_at(config.hooks, HookName::prestart).empty());
   CHECK(config.labels == std::vector<std::string>{"bundle=/tmp/b", "io.hookwire.network=default"});
   CHECK(hookwire::validate(config).empty());
 }
@@ -192,7 +192,7 @@ TEST_CASE("null reads as empty, for lists, objects and scalars alike") {
   SUBCASE("hook lists and a command's lists") {
     auto config = parse_config(
         R"({"Hooks":{"prestart":null,"poststop":[{"path":"/bin/true","args":null,"env":null,"dir":null,"timeout":null}]}})");
-    auto poststop = commands_at(config.hooks, HookName::Poststop);
+    auto poststop = commands_at(config.hooks, HookName::poststop);
     REQUIRE(poststop.size() == 1);
     CHECK(poststop[0] == Command{.path = "/bin/true"});
   }
@@ -242,24 +242,24 @@ TEST_CASE("each type serializes byte-exactly as runc writes it") {
   }
   SUBCASE("Hooks: all six stages, sorted, in order within a stage") {
     Hooks hooks;
-    hooks.add(HookName::Poststop, std::make_shared<CommandHook>(Command{.path = "/b"}));
-    hooks.add(HookName::CreateRuntime,
+    hooks.add(HookName::poststop, std::make_shared<CommandHook>(Command{.path = "/b"}));
+    hooks.add(HookName::create_runtime,
               std::make_shared<CommandHook>(Command{.path = "/a", .timeout = 0ns}));
-    hooks.add(HookName::Poststop, std::make_shared<CommandHook>(Command{.path = "/c", .args = {"c"}}));
+    hooks.add(HookName::poststop, std::make_shared<CommandHook>(Command{.path = "/c", .args = {"c"}}));
     CHECK(
         dump_like_go(hookwire::hooks_to_json(hooks)) ==
         R"({"createContainer":null,"createRuntime":[{"path":"/a","args":null,"env":null,"dir":"","timeout":0}],)"
         R"("poststart":null,"poststop":[{"path":"/b","args":null,"env":null,"dir":"","timeout":null},)"
         R"({"path":"/c","args":["c"],"env":null,"dir":"","timeout":null}],"prestart":null,"startContainer":null})");
     SUBCASE("hooks that are not commands are skipped, as runc skips them") {
-      hooks.add(HookName::Prestart, std::make_shared<InProcessHook>());
+      hooks.add(HookName::prestart, std::make_shared<InProcessHook>());
       CHECK(hookwire::hooks_to_json(hooks)["prestart"].is_null());
-      hooks.add(HookName::Prestart, std::make_shared<CommandHook>(Command{.path = "/d"}));
+      hooks.add(HookName::prestart, std::make_shared<CommandHook>(Command{.path = "/d"}));
       CHECK(hookwire::hooks_to_json(hooks)["prestart"].size() == 1);
     }
   }
   SUBCASE("a Namespace") {
-    CHECK(dump_like_go(hookwire::namespace_to_json({NamespaceType::NEWNET, "/proc/1/ns/net"})) ==
+    CHECK(dump_like_go(hookwire::namespace_to_json({NamespaceType::newnet, "/proc/1/ns/net"})) ==
           R"({"type":"NEWNET","path":"/proc/1/ns/net"})");
   }
   SUBCASE("apparmor_profile and process_label appear only when set (omitempty)") {

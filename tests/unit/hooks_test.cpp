@@ -43,12 +43,12 @@ TEST_CASE("hook names read both ways, OCI and kebab-case") {
     const char* kebab;
   };
   const Row rows[] = {
-      {HookName::Prestart, "prestart", "prestart"},
-      {HookName::CreateRuntime, "createRuntime", "create-runtime"},
-      {HookName::CreateContainer, "createContainer", "create-container"},
-      {HookName::StartContainer, "startContainer", "start-container"},
-      {HookName::Poststart, "poststart", "poststart"},
-      {HookName::Poststop, "poststop", "poststop"},
+      {HookName::prestart, "prestart", "prestart"},
+      {HookName::create_runtime, "createRuntime", "create-runtime"},
+      {HookName::create_container, "createContainer", "create-container"},
+      {HookName::start_container, "startContainer", "start-container"},
+      {HookName::poststart, "poststart", "poststart"},
+      {HookName::poststop, "poststop", "poststop"},
   };
   for (const auto& row : rows) {
     CAPTURE(row.oci);
@@ -57,8 +57,8 @@ TEST_CASE("hook names read both ways, OCI and kebab-case") {
     CHECK(hookwire::hook_name_from(row.oci) == row.name);
     CHECK(hookwire::hook_name_from(row.kebab) == row.name);
   }
-  SUBCASE("HookNames lists every stage in lifecycle order") {
-    const auto& names = hookwire::HookNames();
+  SUBCASE("hook_names lists every stage in lifecycle order") {
+    const auto& names = hookwire::hook_names();
     REQUIRE(names.size() == std::size(rows));
     for (std::size_t i = 0; i < names.size(); ++i) CHECK(names[i] == rows[i].name);
   }
@@ -74,21 +74,21 @@ TEST_CASE("hook names read both ways, OCI and kebab-case") {
 TEST_CASE("Hooks holds lists by stage") {
   Hooks hooks;
   CHECK(hooks.empty());
-  CHECK(hooks.at(HookName::Poststop).empty());
+  CHECK(hooks.at(HookName::poststop).empty());
 
   auto first = sh_hook("exit 0");
   auto second = sh_hook("exit 0");
-  hooks.add(HookName::Poststop, first);
-  hooks.add(HookName::Poststop, second);
+  hooks.add(HookName::poststop, first);
+  hooks.add(HookName::poststop, second);
   CHECK_FALSE(hooks.empty());
-  REQUIRE(hooks.at(HookName::Poststop).size() == 2);
-  CHECK(hooks.at(HookName::Poststop)[0] == first);
-  CHECK(hooks.at(HookName::Poststop)[1] == second);
-  CHECK(hooks.at(HookName::Prestart).empty());
+  REQUIRE(hooks.at(HookName::poststop).size() == 2);
+  CHECK(hooks.at(HookName::poststop)[0] == first);
+  CHECK(hooks.at(HookName::poststop)[1] == second);
+  CHECK(hooks.at(HookName::prestart).empty());
 
   SUBCASE("a null hook is refused when added, not when run") {
-    CHECK_THROWS_WITH_AS(hooks.add(HookName::Prestart, nullptr), "hooks: prestart: null hook", Error);
-    CHECK(hooks.at(HookName::Prestart).empty());
+    CHECK_THROWS_WITH_AS(hooks.add(HookName::prestart, nullptr), "hooks: prestart: null hook", Error);
+    CHECK(hooks.at(HookName::prestart).empty());
   }
 }
 
@@ -100,19 +100,19 @@ TEST_CASE("Hooks::run runs a stage's hooks in order and stops at the first failu
   auto state = a_state();
 
   SUBCASE("all succeed, in order") {
-    hooks.add(HookName::CreateRuntime, sh_hook("echo one >> " + log));
-    hooks.add(HookName::CreateRuntime, sh_hook("echo two >> " + log));
-    CHECK_NOTHROW(hooks.run(HookName::CreateRuntime, state));
-    CHECK_NOTHROW(hooks.run(HookName::Poststop, state));  // no hooks: nothing to do
+    hooks.add(HookName::create_runtime, sh_hook("echo one >> " + log));
+    hooks.add(HookName::create_runtime, sh_hook("echo two >> " + log));
+    CHECK_NOTHROW(hooks.run(HookName::create_runtime, state));
+    CHECK_NOTHROW(hooks.run(HookName::poststop, state));  // no hooks: nothing to do
     std::ifstream in(log);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(text == "one\ntwo\n");
   }
   SUBCASE("the failure names its stage and index, counted from 0, like runc 1.1") {
-    hooks.add(HookName::CreateRuntime, sh_hook("exit 0"));
-    hooks.add(HookName::CreateRuntime, sh_hook("echo bad >&2; exit 3"));
-    hooks.add(HookName::CreateRuntime, sh_hook("touch " + log));
-    CHECK_THROWS_WITH_AS(hooks.run(HookName::CreateRuntime, state),
+    hooks.add(HookName::create_runtime, sh_hook("exit 0"));
+    hooks.add(HookName::create_runtime, sh_hook("echo bad >&2; exit 3"));
+    hooks.add(HookName::create_runtime, sh_hook("touch " + log));
+    CHECK_THROWS_WITH_AS(hooks.run(HookName::create_runtime, state),
                          "error running createRuntime hook #1: error running hook: exit status 3, stdout: , "
                          "stderr: bad\\n",
                          Error);
@@ -121,9 +121,9 @@ TEST_CASE("Hooks::run runs a stage's hooks in order and stops at the first failu
   SUBCASE("a hook that cannot start stops the list too") {
     Command missing;
     missing.path = "/no/such";
-    hooks.add(HookName::Poststop, std::make_shared<const CommandHook>(missing));
-    hooks.add(HookName::Poststop, sh_hook("touch " + log));
-    CHECK_THROWS_WITH_AS(hooks.run(HookName::Poststop, state),
+    hooks.add(HookName::poststop, std::make_shared<const CommandHook>(missing));
+    hooks.add(HookName::poststop, sh_hook("touch " + log));
+    CHECK_THROWS_WITH_AS(hooks.run(HookName::poststop, state),
                          "error running poststop hook #0: fork/exec /no/such: no such file or directory",
                          Error);
     CHECK_FALSE(fs::exists(log));

@@ -14,14 +14,14 @@ using hookwire::NsName;
 TEST_SUITE("namespaces") {
 
 TEST_CASE("NsName maps every type to its /proc/self/ns file") {
-  CHECK(NsName(NamespaceType::NEWNET) == "net");
-  CHECK(NsName(NamespaceType::NEWNS) == "mnt");
-  CHECK(NsName(NamespaceType::NEWUTS) == "uts");
-  CHECK(NsName(NamespaceType::NEWIPC) == "ipc");
-  CHECK(NsName(NamespaceType::NEWPID) == "pid");
-  CHECK(NsName(NamespaceType::NEWUSER) == "user");
-  CHECK(NsName(NamespaceType::NEWCGROUP) == "cgroup");
-  CHECK(NsName(NamespaceType::NEWTIME) == "time");
+  CHECK(NsName(NamespaceType::newnet) == "net");
+  CHECK(NsName(NamespaceType::newns) == "mnt");
+  CHECK(NsName(NamespaceType::newuts) == "uts");
+  CHECK(NsName(NamespaceType::newipc) == "ipc");
+  CHECK(NsName(NamespaceType::newpid) == "pid");
+  CHECK(NsName(NamespaceType::newuser) == "user");
+  CHECK(NsName(NamespaceType::newcgroup) == "cgroup");
+  CHECK(NsName(NamespaceType::newtime) == "time");
   CHECK(hookwire::NamespaceTypes().size() == 8);
 }
 
@@ -48,30 +48,30 @@ TEST_CASE("IsNamespaceSupported agrees with /proc/self/ns") {
 
 TEST_CASE("CloneFlags has bits only for namespaces without a path") {
   Namespaces ns;
-  ns.Add(NamespaceType::NEWNET, "");
-  ns.Add(NamespaceType::NEWPID, "");
-  ns.Add(NamespaceType::NEWUTS, "/proc/1/ns/uts");
+  ns.Add(NamespaceType::newnet, "");
+  ns.Add(NamespaceType::newpid, "");
+  ns.Add(NamespaceType::newuts, "/proc/1/ns/uts");
   CHECK(ns.CloneFlags() == (CLONE_NEWNET | CLONE_NEWPID));
   SUBCASE("giving a path later removes the bit") {
-    ns.Add(NamespaceType::NEWNET, "/var/run/netns/x");
+    ns.Add(NamespaceType::newnet, "/var/run/netns/x");
     CHECK(ns.CloneFlags() == CLONE_NEWPID);
     CHECK(ns.list().size() == 3);
   }
   SUBCASE("Remove drops the type and reports whether it was there") {
-    CHECK(ns.Remove(NamespaceType::NEWPID));
-    CHECK_FALSE(ns.Remove(NamespaceType::NEWPID));
+    CHECK(ns.Remove(NamespaceType::newpid));
+    CHECK_FALSE(ns.Remove(NamespaceType::newpid));
     CHECK(ns.CloneFlags() == CLONE_NEWNET);
   }
 }
 
 TEST_CASE("Contains and PathOf") {
   Namespaces ns;
-  CHECK_FALSE(ns.Contains(NamespaceType::NEWNET));
-  CHECK(ns.PathOf(NamespaceType::NEWNET).empty());
-  ns.Add(NamespaceType::NEWNET, "/proc/42/ns/net");
-  CHECK(ns.Contains(NamespaceType::NEWNET));
-  CHECK(ns.PathOf(NamespaceType::NEWNET) == "/proc/42/ns/net");
-  CHECK_FALSE(ns.Contains(NamespaceType::NEWUSER));
+  CHECK_FALSE(ns.Contains(NamespaceType::newnet));
+  CHECK(ns.PathOf(NamespaceType::newnet).empty());
+  ns.Add(NamespaceType::newnet, "/proc/42/ns/net");
+  CHECK(ns.Contains(NamespaceType::newnet));
+  CHECK(ns.PathOf(NamespaceType::newnet) == "/proc/42/ns/net");
+  CHECK_FALSE(ns.Contains(NamespaceType::newuser));
 }
 
 TEST_CASE("an NsHandle of the current netns has the current netns id") {

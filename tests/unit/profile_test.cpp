@@ -43,7 +43,7 @@ TEST_CASE("a full profile parses: networks, routes, Hooks, ipam, dns, sysctls, e
   CHECK(profile.name == "web");
   CHECK(profile.config.networks[1].mtu == 1400);
   CHECK(profile.config.routes.size() == 1);
-  CHECK(profile.config.hooks.at(hookwire::HookName::Poststop).size() == 1);
+  CHECK(profile.config.hooks.at(hookwire::HookName::poststop).size() == 1);
   CHECK(profile.ipv4->subnet.str() == "10.77.0.0/24");
   CHECK_FALSE(profile.ipv6);
   CHECK(profile.dns.nameservers == std::vector<std::string>{"10.77.0.1"});

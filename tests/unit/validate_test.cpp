@@ -257,7 +257,7 @@ TEST_CASE("networks and routes need NEWNET when the config lists namespaces") {
   const std::string problem =
       "namespaces: no NEWNET, but networks and routes need a private network namespace";
   SUBCASE("a namespace list without NEWNET is refused") {
-    config.namespaces.Add(NamespaceType::NEWPID, "");
+    config.namespaces.Add(NamespaceType::newpid, "");
     CHECK(validate(config) == Problems{problem});
     SUBCASE("for routes alone too") {
       config.networks.clear();
@@ -270,8 +270,8 @@ TEST_CASE("networks and routes need NEWNET when the config lists namespaces") {
     }
   }
   SUBCASE("NEWNET, new or joined, is enough") {
-    config.namespaces.Add(NamespaceType::NEWPID, "");
-    config.namespaces.Add(NamespaceType::NEWNET, "/var/run/netns/n1");
+    config.namespaces.Add(NamespaceType::newpid, "");
+    config.namespaces.Add(NamespaceType::newnet, "/var/run/netns/n1");
     CHECK(validate(config).empty());
   }
   SUBCASE("an empty list (a profile) leaves the namespace to the runtime") {
@@ -284,19 +284,19 @@ TEST_CASE("hook commands need an absolute path and no negative timeout") {
   auto add = [&](HookName name, Command command) {
     config.hooks.add(name, std::make_shared<CommandHook>(std::move(command)));
   };
-  add(HookName::Prestart, Command{.path = "/usr/bin/true", .timeout = 0ns});
-  add(HookName::Poststop, Command{.path = "/usr/bin/true", .timeout = 5s});
+  add(HookName::prestart, Command{.path = "/usr/bin/true", .timeout = 0ns});
+  add(HookName::poststop, Command{.path = "/usr/bin/true", .timeout = 5s});
   CHECK(validate(config).empty());
   SUBCASE("a relative path") {
-    add(HookName::Poststop, Command{.path = "bin/hook"});
+    add(HookName::poststop, Command{.path = "bin/hook"});
     CHECK(validate(config) == Problems{R"(Hooks.poststop[1].path: "bin/hook" is not an absolute path)"});
   }
   SUBCASE("no path") {
-    add(HookName::CreateRuntime, Command{});
+    add(HookName::create_runtime, Command{});
     CHECK(validate(config) == Problems{"Hooks.createRuntime[0].path: missing"});
   }
   SUBCASE("a negative timeout") {
-    add(HookName::StartContainer, Command{.path = "/bin/x", .timeout = -1s});
+    add(HookName::start_container, Command{.path = "/bin/x", .timeout = -1s});
     CHECK(validate(config) == Problems{"Hooks.startContainer[0].timeout: negative (-1000000000ns)"});
   }
 }

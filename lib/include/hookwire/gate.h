@@ -3,7 +3,6 @@
 
 #include <hookwire/export.h>
 
-
 namespace hookwire {
 
 /// Waits, within --timeout, until every non-loopback interface of the calling

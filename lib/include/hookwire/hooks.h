@@ -16,8 +16,9 @@
 
 namespace hookwire {
 
-/// The OCI lifecycle stages, in the order runc runs them.
-enum class HookName { Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop };
+/// The OCI lifecycle stages, in the order runc runs them: libcontainer's Prestart,
+/// CreateRuntime, ... in snake_case (README.md); JSON spells them as OCI does (to_string).
+enum class HookName { prestart, create_runtime, create_container, start_container, poststart, poststop };
 
 /// The OCI / JSON name: "prestart", "createRuntime", ...
 HOOKWIRE_EXPORT std::string_view to_string(HookName name);
@@ -28,7 +29,7 @@ HOOKWIRE_EXPORT std::string tool_name(HookName name);
 /// Accepts both the OCI name and the kebab-case one; nullopt otherwise.
 HOOKWIRE_EXPORT std::optional<HookName> hook_name_from(std::string_view text);
 /// Every stage, in lifecycle order.
-HOOKWIRE_EXPORT const std::array<HookName, 6>& HookNames();
+HOOKWIRE_EXPORT const std::array<HookName, 6>& hook_names();
 
 /// Something run at a stage with the container's State.
 class HOOKWIRE_EXPORT Hook {

@@ -13,26 +13,27 @@
 
 namespace hookwire {
 
-/// The namespace kinds; JSON spells them as here ("NEWNET", ...).
-enum class NamespaceType { NEWNET, NEWPID, NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWCGROUP, NEWTIME };
+/// The namespace kinds: libcontainer's NEWNET, ... in snake_case (README.md);
+/// JSON spells them as Go does ("NEWNET", ...: to_string).
+enum class NamespaceType { newnet, newpid, newns, newuts, newipc, newuser, newcgroup, newtime };
 
 /// The JSON name of `type` ("NEWNET").
 HOOKWIRE_EXPORT std::string_view to_string(NamespaceType type);
 /// The type named `text`, or nullopt.
 HOOKWIRE_EXPORT std::optional<NamespaceType> namespace_type_from(std::string_view text);
 
-/// The /proc/self/ns file name of `type`: NEWNET -> "net", NEWNS -> "mnt", ...
+/// The /proc/self/ns file name of `type`: newnet -> "net", newns -> "mnt", ...
 HOOKWIRE_EXPORT std::string_view NsName(NamespaceType type);
 /// Every namespace type, in declaration order.
 HOOKWIRE_EXPORT const std::array<NamespaceType, 8>& NamespaceTypes();
 /// Whether /proc/self/ns/<NsName(type)> exists. Answers are cached, thread-safely.
 HOOKWIRE_EXPORT bool IsNamespaceSupported(NamespaceType type);
 /// The CLONE_NEW* flag of `type`.
-HOOKWIRE_EXPORT unsigned long CloneFlag(NamespaceType type);
+HOOKWIRE_EXPORT unsigned long clone_flag(NamespaceType type);
 
 /// One namespace of a config: a type, and a path to join (empty: create a new one).
 struct HOOKWIRE_EXPORT Namespace {
-  NamespaceType type = NamespaceType::NEWNET;
+  NamespaceType type = NamespaceType::newnet;
   std::string path;
 
   bool operator==(const Namespace&) const = default;

@@ -3,7 +3,6 @@
 
 #include <hookwire/export.h>
 #include <hookwire/hooks.h>
-#include <hookwire/options.h>  // the command line hook_main reads
 
 namespace hookwire {
 
