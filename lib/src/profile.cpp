@@ -146,7 +146,8 @@ std::vector<std::string> validate(const Profile& profile) {
 }
 
 Profile read_profile(std::string_view json, std::string name) {
-  return profile_from_json(parse_json_strict(json, "profile " + name), std::move(name));
+  auto document = parse_json_strict(json, "profile " + name);  // before `name` is moved from
+  return profile_from_json(document, std::move(name));
 }
 
 Profile parse_profile(std::string_view json, std::string name) {

@@ -83,6 +83,9 @@ TEST_CASE("bad profiles get one line naming the profile and the field") {
       {R"({"dns":{"nameservers":["dns.example"]}})",
        "profile p: dns.nameservers[0]: not an IP address: \"dns.example\""},
       {R"({"etc_hosts":"yes"})", "profile p: etc_hosts: expected a boolean, got a string"},
+      {R"({"dns":{},"dns":{}})", "profile p: duplicate key \"dns\""},
+      {R"({"dns":)", "profile p: not valid JSON: parse error at line 1, column 8: syntax error while parsing value - "
+                     "unexpected end of input; expected '[', '{', or a literal"},
       {R"({"networks":[{"type":"veth","name":"eth0","bridge":"br0","mtu":"1500"}]})",
        "profile p: networks[0].mtu: expected an integer, got a string"},
   };
