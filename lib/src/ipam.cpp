@@ -1,6 +1,7 @@
 #include <hookwire/ipam.h>
 
 #include <hookwire/error.h>
+#include <hookwire/state.h>
 
 #include "dir_util.h"
 #include "fs_util.h"
@@ -169,7 +170,8 @@ std::vector<LeaseFile> read_lease_dir(const std::string& path) {
     lease.name = name;
     auto owner = read_owner(path + "/" + lease.name);
     lease.owner = owner.value_or("");
-    lease.valid = owner.has_value() && IpAddress::parse(lease.name).has_value() && !lease.owner.empty();
+    // The owner names a lock file and a record: only a valid container id is one.
+    lease.valid = owner.has_value() && IpAddress::parse(lease.name).has_value() && is_valid_container_id(lease.owner);
     out.push_back(std::move(lease));
   }
   return out;
@@ -196,7 +198,7 @@ bool remove_stray_lease_file(const std::string& dir, const std::string& name) {
   if (!pool_lock) return false;
   // Re-judged under the lock: a valid lease is never a stray.
   auto owner = read_owner_at(pool_lock.get(), name);
-  if (owner && !owner->empty() && IpAddress::parse(name)) return false;
+  if (owner && is_valid_container_id(*owner) && IpAddress::parse(name)) return false;
   struct stat st;
   if (fstatat(pool_lock.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   return unlinkat(pool_lock.get(), name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0;

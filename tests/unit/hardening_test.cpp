@@ -104,4 +104,21 @@ TEST_CASE("gc treated a netns pinned at a path containing a space as gone") {
   CHECK(hookwire::unescape_mountinfo("/not\\09escape\\") == "/not\\09escape\\");
 }
 
+// A sibling of finding 3: gc locks a lease's owner by id before it releases an
+// orphan, so an owner that is not a valid id (a damaged lease) would have named a
+// lock file outside the locks directory. Such a lease is a stray, removed as one.
+TEST_CASE("a lease whose owner is not a container id is a stray, never a lock path") {
+  hookwire::test::TempDir dir;
+  Pool pool(dir.path(), pool_spec("10.9.0.0/24", "10.9.0.1"));
+  pool.allocate("fine");
+  std::string bad = pool.dir() + "/10.9.0.77";
+  REQUIRE(symlink("../../escape", bad.c_str()) == 0);
+  int invalid = 0;
+  for (const auto& lease : hookwire::read_lease_dir(pool.dir())) invalid += !lease.valid;
+  CHECK(invalid == 1);
+  CHECK(hookwire::remove_stray_lease_file(pool.dir(), "10.9.0.77"));
+  CHECK_FALSE(hookwire::remove_stray_lease_file(pool.dir(), "10.9.0.2"));  // a valid lease stays
+  CHECK(pool.leases().size() == 1);
+}
+
 }  // TEST_SUITE

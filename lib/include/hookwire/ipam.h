@@ -55,7 +55,8 @@ class HOOKWIRE_EXPORT Pool {
 };
 
 /// One entry of a lease directory as found on disk. `valid` is false for anything
-/// hookwire did not write: not a symlink, or not named by an address.
+/// hookwire did not write: not a symlink, not named by an address, or not owned
+/// by a valid container id.
 struct HOOKWIRE_EXPORT LeaseFile {
   std::string name;
   std::string owner;
