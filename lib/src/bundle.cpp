@@ -11,12 +11,13 @@ namespace {
 
 constexpr std::size_t kMaxBundleConfigBytes = 4 << 20;
 
-// `object[key]` when it is of the wanted type, else nullptr: the runtime already
-// validated the spec, and hookwire only reads what it understands.
-const nlohmann::json* member(const nlohmann::json& object, const char* key, nlohmann::json::value_t type) {
+// `object[key]` when it is of the wanted type, else nullptr: the runtime has
+// validated the spec already, and hookwire reads only the few fields it needs,
+// ignoring any shape it does not understand rather than refusing the container.
+const nlohmann::json* member(const nlohmann::json& object, std::string_view key, nlohmann::json::value_t type) {
   if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it != object.end() && it->type() == type ? &*it : nullptr;
+  const auto* value = find_member(object, key);
+  return value && value->type() == type ? value : nullptr;
 }
 
 }  // namespace

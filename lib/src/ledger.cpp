@@ -45,30 +45,39 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
   };
 }
 
-LedgerEntry from_json(const nlohmann::json& j) {
+LedgerEntry from_json(const nlohmann::json& j, const JsonPath& at) {
+  expect_object(j, at);
   LedgerEntry e;
-  e.id = j.at("id").get<std::string>();
-  e.profile = j.at("profile").get<std::string>();
-  e.status = j.at("status").get<std::string>();
-  const auto& netns = j.at("netns");
-  e.netns.dev = netns.at("dev").get<dev_t>();
-  e.netns.ino = netns.at("ino").get<ino_t>();
-  e.netns_cookie = netns.value("cookie", std::uint64_t{0});
-  e.netns_path = netns.at("path").get<std::string>();
-  e.pid = netns.at("pid").get<int>();
-  for (const auto& l : j.at("links"))
-    e.links.push_back({l.at("host").get<std::string>(), l.at("container").get<std::string>(),
-                       l.at("bridge").get<std::string>()});
-  for (const auto& a : j.at("addresses"))
-    e.addresses.push_back({a.at("cidr").get<std::string>(), a.at("pool").get<std::string>()});
+  e.id = read_string(require_member(j, "id", at), at.key("id"));
+  e.profile = read_string(require_member(j, "profile", at), at.key("profile"));
+  e.status = read_string(require_member(j, "status", at), at.key("status"));
+  auto nat = at.key("netns");
+  const auto& netns = require_member(j, "netns", at);
+  expect_object(netns, nat);
+  e.netns.dev = read_integer<dev_t>(require_member(netns, "dev", nat), nat.key("dev"));
+  e.netns.ino = read_integer<ino_t>(require_member(netns, "ino", nat), nat.key("ino"));
+  e.netns_cookie = integer_field<std::uint64_t>(netns, "cookie", nat);
+  e.netns_path = read_string(require_member(netns, "path", nat), nat.key("path"));
+  e.pid = read_integer<int>(require_member(netns, "pid", nat), nat.key("pid"));
+  read_array(require_member(j, "links", at), at.key("links"), [&](const nlohmann::json& l, const JsonPath& w) {
+    e.links.push_back({read_string(require_member(l, "host", w), w.key("host")),
+                       read_string(require_member(l, "container", w), w.key("container")),
+                       read_string(require_member(l, "bridge", w), w.key("bridge"))});
+  });
+  read_array(require_member(j, "addresses", at), at.key("addresses"),
+             [&](const nlohmann::json& a, const JsonPath& w) {
+               e.addresses.push_back({read_string(require_member(a, "cidr", w), w.key("cidr")),
+                                      read_string(require_member(a, "pool", w), w.key("pool"))});
+             });
   // Records written before routes were recorded have none.
-  if (j.contains("routes"))
-    for (const auto& r : j.at("routes"))
-      e.routes.push_back({r.at("destination").get<std::string>(), r.at("gateway").get<std::string>(),
-                          r.at("source").get<std::string>(), r.at("interface_name").get<std::string>()});
-  e.pools = j.at("pools").get<std::vector<std::string>>();
-  e.created = j.at("created").get<std::string>();
-  e.updated = j.at("updated").get<std::string>();
+  if (const auto* routes = find_member(j, "routes"))
+    read_array(*routes, at.key("routes"), [&](const nlohmann::json& r, const JsonPath& w) {
+      e.routes.push_back({string_field(r, "destination", w), string_field(r, "gateway", w),
+                          string_field(r, "source", w), string_field(r, "interface_name", w)});
+    });
+  e.pools = read_strings(require_member(j, "pools", at), at.key("pools"));
+  e.created = read_string(require_member(j, "created", at), at.key("created"));
+  e.updated = read_string(require_member(j, "updated", at), at.key("updated"));
   return e;
 }
 
@@ -90,13 +99,10 @@ std::optional<LedgerEntry> Ledger::find(std::string_view id) const {
     throw;
   }
   if (!text) return std::nullopt;
-  try {
-    auto entry = from_json(parse_json_strict(*text, "ledger entry " + path));
-    if (entry.id != id) throw Error::input("ledger entry " + path + ": records id " + quote_for_message(entry.id));
-    return entry;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error::input("ledger entry " + path + ": corrupt: " + std::string(e.what()));
-  }
+  std::string what = "ledger entry " + path;
+  auto entry = from_json(parse_json_strict(*text, what), JsonPath(what));
+  if (entry.id != id) throw Error::input(what + ": records id " + quote_for_message(entry.id));
+  return entry;
 }
 
 void Ledger::write(LedgerEntry& entry) const {
