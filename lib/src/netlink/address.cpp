@@ -35,13 +35,23 @@ NlAddrPtr to_nl(const IpAddress& ip, int prefix) {
   return addr;
 }
 
-MsgPtr add_address_request(int index, const Cidr& cidr) {
+namespace {
+
+// The address object both requests start from: link, local address, prefix.
+AddrPtr address_object(int index, const Cidr& cidr) {
   AddrPtr addr(rtnl_addr_alloc());
   if (!addr) throw Error::system(ENOMEM, "allocate address object");
   rtnl_addr_set_ifindex(addr.get(), index);
   NlAddrPtr local = to_nl(cidr.address, cidr.prefix);
   check_built(rtnl_addr_set_local(addr.get(), local.get()), "set local address");
   rtnl_addr_set_prefixlen(addr.get(), cidr.prefix);
+  return addr;
+}
+
+}  // namespace
+
+MsgPtr add_address_request(int index, const Cidr& cidr) {
+  AddrPtr addr = address_object(index, cidr);
   if (cidr.family() == Family::v4) {
     // As `ip addr add ... brd +` and runc do; /31 and /32 have no broadcast.
     if (cidr.prefix < 31) {
@@ -57,12 +67,7 @@ MsgPtr add_address_request(int index, const Cidr& cidr) {
 }
 
 MsgPtr delete_address_request(int index, const Cidr& cidr) {
-  AddrPtr addr(rtnl_addr_alloc());
-  if (!addr) throw Error::system(ENOMEM, "allocate address object");
-  rtnl_addr_set_ifindex(addr.get(), index);
-  NlAddrPtr local = to_nl(cidr.address, cidr.prefix);
-  check_built(rtnl_addr_set_local(addr.get(), local.get()), "set local address");
-  rtnl_addr_set_prefixlen(addr.get(), cidr.prefix);
+  AddrPtr addr = address_object(index, cidr);
   nl_msg* msg = nullptr;
   check_built(rtnl_addr_build_delete_request(addr.get(), 0, &msg), "build address delete request");
   return MsgPtr(msg);
