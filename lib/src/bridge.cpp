@@ -68,4 +68,9 @@ bool ensure_bridge(const BridgeSpec& spec) {
   return created;
 }
 
+void check_bridge_name(const std::string& name) {
+  netlink::Socket socket;
+  if (auto link = netlink::find_link(socket, name)) netlink::require_bridge(*link);
+}
+
 }  // namespace hookwire

@@ -112,6 +112,14 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     unwire(state_dir, *existing);
   }
 
+  // With several bridges, the first would be made before the last is found to be
+  // something else: every name is judged before anything changes (exit 2 means
+  // that nothing did).
+  std::set<std::string> bridges;
+  for (const auto& veth : planned) bridges.insert(veth.network.bridge);
+  if (bridges.size() > 1)
+    for (const auto& bridge : bridges) check_bridge_name(bridge);
+
   // The intent goes on record before the first change, so a crash at any later
   // point leaves a record that poststop or gc can undo.
   LedgerEntry entry;

@@ -23,4 +23,9 @@ struct HOOKWIRE_EXPORT BridgeSpec {
 /// Throws Error::input when a link of that name exists and is not a bridge.
 HOOKWIRE_EXPORT bool ensure_bridge(const BridgeSpec& spec);
 
+/// Throws Error::input, as ensure_bridge would, when a link called `name` exists in
+/// the calling thread's netns and is not a bridge; changes nothing. For callers
+/// that ensure several bridges and must refuse before they create the first.
+HOOKWIRE_EXPORT void check_bridge_name(const std::string& name);
+
 }  // namespace hookwire

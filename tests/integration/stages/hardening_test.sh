@@ -266,4 +266,18 @@ case_poststart_waits_for_the_id_lock() {
   expect_nothing_left
 }
 
+# Finding 8's sibling: with two bridges in a profile, the first was created before
+# the second was found to be no bridge, and the hook then exited 2, "nothing
+# changed", leaving the first bridge behind.
+case_refused_second_bridge_creates_no_first() {
+  new_container
+  write_profile twobridges '{"networks":[{"type":"veth","name":"eth0","bridge":"br-one"},
+      {"type":"veth","name":"eth1","bridge":"br-two"}],
+    "ipam":{"ipv4":{"subnet":"10.79.0.0/24","gateway":"10.79.0.1"}}}'
+  ip link add br-two type veth peer name notours0
+  refused "second bridge not a bridge" "not a bridge" create-runtime \
+    < <(state two "$CONTAINER_PID" creating '{"io.hookwire.network":"twobridges"}')
+  expect_eq "br-one" "$(ip -j link show | jq '[.[] | select(.ifname == "br-one")] | length')" 0
+}
+
 run_case "$@"
