@@ -47,14 +47,21 @@ int run_ls(const Args& args) {
           links.push_back({{"host", l.host}, {"container", l.container}, {"bridge", l.bridge}});
         auto addresses = nlohmann::ordered_json::array();
         for (const auto& a : e.addresses) addresses.push_back(a.cidr);
-        out.push_back({{"id", e.id}, {"profile", e.profile}, {"status", e.status}, {"links", links},
-                       {"addresses", addresses}, {"pid", e.pid}, {"created", e.created}, {"updated", e.updated}});
+        out.push_back({{"id", e.id},
+                       {"profile", e.profile},
+                       {"status", e.status},
+                       {"links", links},
+                       {"addresses", addresses},
+                       {"pid", e.pid},
+                       {"created", e.created},
+                       {"updated", e.updated}});
       }
       std::cout << out.dump(2) << "\n";
       return 0;
     }
     std::cout << std::left << std::setw(20) << "ID" << std::setw(12) << "PROFILE" << std::setw(17) << "HOST LINK"
-              << std::setw(36) << "ADDRESSES" << std::setw(9) << "STATUS" << "SINCE\n";
+              << std::setw(36) << "ADDRESSES" << std::setw(9) << "STATUS"
+              << "SINCE\n";
     for (const auto& e : entries) {
       std::string id = e.id.size() > 19 ? e.id.substr(0, 12) : e.id;
       std::cout << std::setw(20) << id << std::setw(12) << e.profile << std::setw(17) << host_links_of(e)
@@ -67,9 +74,10 @@ int run_ls(const Args& args) {
 }
 
 int run_check(const Args& args) {
-  CommandLine line("check", "Usage: hookwire check ID [--state-dir DIR]\n\n"
-                            "Compares the container's links, addresses and default routes with its record.\n"
-                            "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n");
+  CommandLine line("check",
+                   "Usage: hookwire check ID [--state-dir DIR]\n\n"
+                   "Compares the container's links, addresses and default routes with its record.\n"
+                   "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n");
   std::string id, state_dir;
   line.options.add_options()("id", po::value(&id)->value_name("ID"), "the container (or give ID as the operand)");
   add_state_dir(line, state_dir);
@@ -93,10 +101,11 @@ int run_check(const Args& args) {
 }
 
 int run_gc(const Args& args) {
-  CommandLine line("gc", "Usage: hookwire gc [--state-dir DIR]\n\n"
-                         "Releases the links, leases and records of containers whose network namespace\n"
-                         "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
-                         "a record, and leftovers of interrupted writes. Prints what it released.\n");
+  CommandLine line("gc",
+                   "Usage: hookwire gc [--state-dir DIR]\n\n"
+                   "Releases the links, leases and records of containers whose network namespace\n"
+                   "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
+                   "a record, and leftovers of interrupted writes. Prints what it released.\n");
   std::string state_dir;
   add_state_dir(line, state_dir);
   po::variables_map vm;

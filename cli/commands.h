@@ -33,7 +33,7 @@ struct CommandLine {
   CommandLine(std::string name, std::string usage) : name(std::move(name)), usage(std::move(usage)) {}
 
   std::string name;
-  std::string usage;  // printed by --help, above the options
+  std::string usage;                           // printed by --help, above the options
   po::options_description options{"Options"};  // listed by --help
   po::options_description operands;            // the targets of `positional`, not listed
   po::positional_options_description positional;

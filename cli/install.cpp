@@ -25,23 +25,25 @@ namespace {
 
 // Seconds the runtime gives each stage before killing it. The gate waits up to
 // its own --timeout (5 s) within its 10, so it reports what was not ready.
-int stage_timeout(HookName stage) { return stage == HookName::poststart ? 5 : 10; }
+int stage_timeout(HookName stage) {
+  return stage == HookName::poststart ? 5 : 10;
+}
 
 // The options every installed hook is given; empty ones are left out.
 struct PassedOptions {
   std::string state_dir, config_dir, log_file;
 
   void describe(CommandLine& line) {
-    line.options.add_options()
-        ("state-dir", po::value(&state_dir)->value_name("DIR"), "pass --state-dir DIR to the hooks")
-        ("config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to the hooks")
-        ("log-file", po::value(&log_file)->value_name("FILE"),
-         "pass --log-file FILE to every hook but the startContainer gate (it runs in the container)");
+    line.options.add_options()("state-dir", po::value(&state_dir)->value_name("DIR"),
+                               "pass --state-dir DIR to the hooks")(
+        "config-dir", po::value(&config_dir)->value_name("DIR"), "pass --config-dir DIR to the hooks")(
+        "log-file", po::value(&log_file)->value_name("FILE"),
+        "pass --log-file FILE to every hook but the startContainer gate (it runs in the container)");
   }
   Json args(const std::string& tool) const {
     Json out = Json::array({tool});
-    for (const auto& [flag, value] : {std::pair{"--state-dir", state_dir}, {"--config-dir", config_dir},
-                                      {"--log-file", log_file}}) {
+    for (const auto& [flag, value] :
+         {std::pair{"--state-dir", state_dir}, {"--config-dir", config_dir}, {"--log-file", log_file}}) {
       if (value.empty()) continue;
       out.push_back(flag);
       out.push_back(value);
@@ -123,11 +125,11 @@ int run_install(const Args& args) {
                    "nothing: it gets none of --state-dir, --config-dir and --log-file.\n");
   std::string bundle, network, libexec = HOOKWIRE_LIBEXECDIR;
   PassedOptions passed;
-  line.options.add_options()
-      ("bundle", po::value(&bundle)->value_name("DIR"), "the OCI bundle whose config.json to edit")
-      ("network", po::value(&network)->value_name("NAME"), "set the io.hookwire.network annotation to NAME")
-      ("libexec", po::value(&libexec)->value_name("DIR"),
-       ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
+  line.options.add_options()("bundle", po::value(&bundle)->value_name("DIR"),
+                             "the OCI bundle whose config.json to edit")(
+      "network", po::value(&network)->value_name("NAME"), "set the io.hookwire.network annotation to NAME")(
+      "libexec", po::value(&libexec)->value_name("DIR"),
+      ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
   passed.describe(line);
   po::variables_map vm;
   if (auto code = parse(args, line, vm)) return *code;
@@ -166,10 +168,10 @@ int run_hooks_dir(const Args& args) {
                    "createRuntime.)\n");
   std::string dir, libexec = HOOKWIRE_LIBEXECDIR;
   PassedOptions passed;
-  line.options.add_options()
-      ("dir", po::value(&dir)->value_name("DIR"), "where to write the hooks.d files (or give DIR as the operand)")
-      ("libexec", po::value(&libexec)->value_name("DIR"),
-       ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
+  line.options.add_options()("dir", po::value(&dir)->value_name("DIR"),
+                             "where to write the hooks.d files (or give DIR as the operand)")(
+      "libexec", po::value(&libexec)->value_name("DIR"),
+      ("where the hook binaries are (default " + std::string(HOOKWIRE_LIBEXECDIR) + ")").c_str());
   passed.describe(line);
   line.positional.add("dir", 1);
   po::variables_map vm;

@@ -58,9 +58,15 @@ int run_help(const Args& args) {
 }
 
 const std::map<std::string, int (*)(const Args&)> kCommands = {
-    {"hook", run_hook},       {"validate", run_validate}, {"ls", run_ls},
-    {"check", run_check},     {"gc", run_gc},             {"install", run_install},
-    {"hooks-dir", run_hooks_dir}, {"version", run_version}, {"help", run_help},
+    {"hook", run_hook},
+    {"validate", run_validate},
+    {"ls", run_ls},
+    {"check", run_check},
+    {"gc", run_gc},
+    {"install", run_install},
+    {"hooks-dir", run_hooks_dir},
+    {"version", run_version},
+    {"help", run_help},
 };
 
 }  // namespace

@@ -1,4 +1,6 @@
 // hookwire-poststart: the OCI poststart hook. The library does the work.
 #include <hookwire/stage.h>
 
-int main(int argc, char** argv) { return hookwire::hook_main(hookwire::HookName::poststart, argc, argv); }
+int main(int argc, char** argv) {
+  return hookwire::hook_main(hookwire::HookName::poststart, argc, argv);
+}

@@ -2,4 +2,6 @@
 // Statically linked: the runtime resolves its path inside the container's rootfs.
 #include <hookwire/gate.h>
 
-int main(int argc, char** argv) { return hookwire::gate_main(argc, argv); }
+int main(int argc, char** argv) {
+  return hookwire::gate_main(argc, argv);
+}

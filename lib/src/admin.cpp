@@ -166,7 +166,8 @@ std::vector<LedgerEntry> list_entries(const std::string& state_dir) {
 
 std::vector<std::string> check_container(const std::string& state_dir, const std::string& id) {
   if (!is_valid_container_id(id))
-    throw Error::input(quote_for_message(id) + " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
+    throw Error::input(quote_for_message(id) +
+                       " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
   std::optional<LedgerEntry> entry;
   std::optional<IdLock> lock;
   if (check_state_dir(state_dir, false) && Ledger(state_dir).find(id)) {
@@ -251,8 +252,7 @@ std::vector<std::string> collect_garbage(const std::string& state_dir) {
     }
     for (const auto& path : remove_temp_files(dir)) lines.push_back("removed " + path + " (interrupted write)");
   }
-  for (const auto& path : remove_temp_files(ledger.dir()))
-    lines.push_back("removed " + path + " (interrupted write)");
+  for (const auto& path : remove_temp_files(ledger.dir())) lines.push_back("removed " + path + " (interrupted write)");
   for (const auto& path : remove_stale_locks(state_dir)) lines.push_back("removed " + path + " (stale lock)");
   return lines;
 }

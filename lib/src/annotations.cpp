@@ -31,7 +31,8 @@ Choices read_choices(const State& state) {
     if (!key.starts_with(kPrefix)) continue;
     // An unknown key is refused before anything else, quoted: it may hold any byte.
     if (!is_known(key))
-      throw Error::input("annotation " + quote_for_message(key) + ": unknown io.hookwire annotation (known: "
+      throw Error::input("annotation " + quote_for_message(key) +
+                         ": unknown io.hookwire annotation (known: "
                          "io.hookwire.network, .ip, .ip6, .mac, .disable)");
     if (value.size() > kMaxValueBytes) refuse(key, value, "longer than 256 bytes");
     if (key == kAnnotationNetwork) {

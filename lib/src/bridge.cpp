@@ -56,14 +56,13 @@ bool ensure_bridge(const BridgeSpec& spec) {
   if (!(link->flags & IFF_UP))
     batch.push_back({netlink::set_link_up_request(link->index, true), "set bridge " + spec.name + " up"});
   for (const auto& address : spec.addresses)
-    batch.push_back({netlink::add_address_request(link->index, address),
-                     "add address " + address.str() + " to " + spec.name});
+    batch.push_back(
+        {netlink::add_address_request(link->index, address), "add address " + address.str() + " to " + spec.name});
   if (batch.empty()) return created;
   auto statuses = socket.try_request_all(batch);
   for (std::size_t i = 0; i < statuses.size(); ++i) {
     const auto& status = statuses[i];
-    if (!status.ok() && status.error != EEXIST)
-      throw Error::system(status.error, batch[i].what, status.detail);
+    if (!status.ok() && status.error != EEXIST) throw Error::system(status.error, batch[i].what, status.detail);
   }
   return created;
 }

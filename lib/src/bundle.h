@@ -9,10 +9,10 @@ namespace hookwire {
 
 /// What hookwire takes from BUNDLE/config.json.
 struct BundleConfig {
-  std::string rootfs;             // root.path, made absolute against the bundle
-  bool rootfs_readonly = false;   // root.readonly
-  std::string hostname;           // hostname; empty when unset
-  std::string netns_path;         // linux.namespaces[type "network"].path; empty when none
+  std::string rootfs;            // root.path, made absolute against the bundle
+  bool rootfs_readonly = false;  // root.readonly
+  std::string hostname;          // hostname; empty when unset
+  std::string netns_path;        // linux.namespaces[type "network"].path; empty when none
 };
 
 /// Reads BUNDLE/config.json. nullopt when `bundle` is empty or "/" (crun's

@@ -32,13 +32,38 @@ using Clock = std::chrono::steady_clock;
 
 /// Go's name for a signal, as ProcessState.String() prints it after "signal: ".
 std::string go_signal_name(int sig) {
-  static constexpr std::array<const char*, 32> kNames = {
-      nullptr, "hangup", "interrupt", "quit", "illegal instruction", "trace/breakpoint trap", "aborted",
-      "bus error", "floating point exception", "killed", "user defined signal 1", "segmentation fault",
-      "user defined signal 2", "broken pipe", "alarm clock", "terminated", "stack fault", "child exited",
-      "continued", "stopped (signal)", "stopped", "stopped (tty input)", "stopped (tty output)",
-      "urgent I/O condition", "CPU time limit exceeded", "file size limit exceeded", "virtual timer expired",
-      "profiling timer expired", "window changed", "I/O possible", "power failure", "bad system call"};
+  static constexpr std::array<const char*, 32> kNames = {nullptr,
+                                                         "hangup",
+                                                         "interrupt",
+                                                         "quit",
+                                                         "illegal instruction",
+                                                         "trace/breakpoint trap",
+                                                         "aborted",
+                                                         "bus error",
+                                                         "floating point exception",
+                                                         "killed",
+                                                         "user defined signal 1",
+                                                         "segmentation fault",
+                                                         "user defined signal 2",
+                                                         "broken pipe",
+                                                         "alarm clock",
+                                                         "terminated",
+                                                         "stack fault",
+                                                         "child exited",
+                                                         "continued",
+                                                         "stopped (signal)",
+                                                         "stopped",
+                                                         "stopped (tty input)",
+                                                         "stopped (tty output)",
+                                                         "urgent I/O condition",
+                                                         "CPU time limit exceeded",
+                                                         "file size limit exceeded",
+                                                         "virtual timer expired",
+                                                         "profiling timer expired",
+                                                         "window changed",
+                                                         "I/O possible",
+                                                         "power failure",
+                                                         "bad system call"};
   if (sig > 0 && sig < static_cast<int>(kNames.size())) return kNames[static_cast<std::size_t>(sig)];
   return "signal " + std::to_string(sig);
 }
@@ -222,8 +247,10 @@ void Command::run(const State& state) const {
 
   std::optional<int> status;
   while (!status) {
-    std::array<pollfd, 4> fds{{{stdin_sink.get(), POLLOUT, 0}, {out.fd.get(), POLLIN, 0},
-                               {err.fd.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}}};
+    std::array<pollfd, 4> fds{{{stdin_sink.get(), POLLOUT, 0},
+                               {out.fd.get(), POLLIN, 0},
+                               {err.fd.get(), POLLIN, 0},
+                               {pidfd.get(), POLLIN, 0}}};
     int ready = poll(fds.data(), fds.size(), poll_timeout_ms(deadline, bool(pidfd)));
     if (ready < 0 && errno != EINTR) throw_errno("poll hook pipes");
     if (ready < 0) continue;

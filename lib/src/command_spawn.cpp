@@ -141,8 +141,7 @@ Pipe make_pipe() {
 
 void set_nonblocking(const UniqueFd& fd) {
   int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
-    throw_errno("fcntl O_NONBLOCK on a hook pipe");
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("fcntl O_NONBLOCK on a hook pipe");
 }
 
 }  // namespace
@@ -166,8 +165,8 @@ SpawnedHook spawn_hook(const Command& command) {
 
   HookSetup setup(command);
   std::error_code error;
-  bp::child child(bp::exe(command.path), bp::std_in < in_pipe, bp::std_out > out_pipe, bp::std_err > err_pipe,
-                  setup, error);
+  bp::child child(bp::exe(command.path), bp::std_in<in_pipe, bp::std_out> out_pipe, bp::std_err > err_pipe, setup,
+                  error);
   // We wait for the hook ourselves; an attached bp::child would kill it on destruction.
   child.detach();
 

@@ -11,6 +11,8 @@ Config parse_config(std::string_view json) {
   return config_from_json(parse_json_strict(json, "config"), JsonPath("config"));
 }
 
-std::string to_json(const Config& config) { return dump_like_go(config_to_json(config)); }
+std::string to_json(const Config& config) {
+  return dump_like_go(config_to_json(config));
+}
 
 }  // namespace hookwire

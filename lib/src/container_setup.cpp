@@ -93,13 +93,20 @@ std::string write_in_rootfs(int rootfs_fd, const char* name, const std::string& 
   UniqueFd fd(static_cast<int>(syscall(SYS_openat2, rootfs_fd, name, &how, sizeof how)));
   if (!fd) {
     switch (errno) {
-      case EXDEV: return "it leads out of the rootfs's filesystem (a mount point on its path)";
-      case ELOOP: return "a symlink loop";
-      case EISDIR: return "a directory";
-      case ENXIO: return "a FIFO without a reader, or a device without its driver";
-      case ENOENT: return "a dangling path";
-      case ENOTDIR: return "a path through something that is not a directory";
-      default: throw_errno(std::string("write ") + name + " in the rootfs");
+      case EXDEV:
+        return "it leads out of the rootfs's filesystem (a mount point on its path)";
+      case ELOOP:
+        return "a symlink loop";
+      case EISDIR:
+        return "a directory";
+      case ENXIO:
+        return "a FIFO without a reader, or a device without its driver";
+      case ENOENT:
+        return "a dangling path";
+      case ENOTDIR:
+        return "a path through something that is not a directory";
+      default:
+        throw_errno(std::string("write ") + name + " in the rootfs");
     }
   }
   if (auto why = refusal(fd.get()); !why.empty()) return why;
@@ -167,8 +174,7 @@ void write_files(const std::optional<BundleConfig>& bundle, const Profile& profi
   }
   std::string hostname = bundle->hostname.empty() ? entry.id.substr(0, 63) : bundle->hostname;
   if (profile.etc_hosts) write_one(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname), log);
-  if (!profile.dns.nameservers.empty())
-    write_one(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns), log);
+  if (!profile.dns.nameservers.empty()) write_one(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns), log);
 }
 
 }  // namespace
@@ -182,8 +188,8 @@ void configure_container(const std::string& state_dir, const State& state, const
     log.info("not wired by hookwire; no in-container settings to apply");
     return;
   }
-  bool inside = current_netns_id() == entry->netns &&
-                (entry->netns_cookie == 0 || current_netns_cookie() == entry->netns_cookie);
+  bool inside =
+      current_netns_id() == entry->netns && (entry->netns_cookie == 0 || current_netns_cookie() == entry->netns_cookie);
   if (!inside) {
     log.warning("not running in the container's network namespace; not applying its settings");
     return;

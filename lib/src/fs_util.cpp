@@ -38,7 +38,6 @@ bool check_state_dir(const std::string& path, bool create) {
 
 namespace {
 
-
 void write_all(int fd, std::string_view content, const std::string& what) {
   while (!content.empty()) {
     ssize_t n = write(fd, content.data(), content.size());

@@ -19,8 +19,7 @@ bool check_state_dir(const std::string& path, bool create);
 /// Writes `content` to `dir`/`name` atomically: a temp file beside it, then rename(2),
 /// so readers see the old or the new content, never a torn one. The file gets `mode`
 /// (less the umask): the state dir's files are private, a bundle's or hooks.d's are not.
-void write_file_atomic(const std::string& dir, const std::string& name, std::string_view content,
-                       unsigned mode = 0600);
+void write_file_atomic(const std::string& dir, const std::string& name, std::string_view content, unsigned mode = 0600);
 
 /// Reads a whole file of at most `max` bytes; nullopt when it does not exist.
 /// Throws Error::system on other errors, Error::input when it is larger than `max`.

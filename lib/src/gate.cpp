@@ -20,7 +20,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(10);
 // Kinds of the fallback devices the kernel puts in every netns once their module
 // is loaded (tunl0, sit0, ip6tnl0, gre0, ...). They stay down, and are not ours.
 bool is_fallback_tunnel(const InterfaceState& link) {
-  static constexpr std::string_view kKinds[] = {"ipip",  "sit",      "ip6tnl", "gre",  "gretap", "ip6gre",
+  static constexpr std::string_view kKinds[] = {"ipip",      "sit",    "ip6tnl",    "gre", "gretap", "ip6gre",
                                                 "ip6gretap", "erspan", "ip6erspan", "vti", "vti6"};
   for (auto kind : kKinds)
     if (link.kind == kind) return true;

@@ -39,7 +39,9 @@ std::string_view kebab_name(HookName name) {
   return names_of(name).kebab;
 }
 
-std::string tool_name(HookName name) { return "hookwire-" + std::string(kebab_name(name)); }
+std::string tool_name(HookName name) {
+  return "hookwire-" + std::string(kebab_name(name));
+}
 
 std::optional<HookName> hook_name_from(std::string_view text) {
   for (const auto& names : kNames)
@@ -48,9 +50,9 @@ std::optional<HookName> hook_name_from(std::string_view text) {
 }
 
 const std::array<HookName, 6>& hook_names() {
-  static constexpr std::array<HookName, 6> kAll{HookName::prestart,       HookName::create_runtime,
+  static constexpr std::array<HookName, 6> kAll{HookName::prestart,         HookName::create_runtime,
                                                 HookName::create_container, HookName::start_container,
-                                                HookName::poststart,      HookName::poststop};
+                                                HookName::poststart,        HookName::poststop};
   return kAll;
 }
 
@@ -67,8 +69,7 @@ const std::vector<std::shared_ptr<const Hook>>& Hooks::at(HookName name) const {
 }
 
 bool Hooks::empty() const {
-  return std::all_of(by_name_.begin(), by_name_.end(),
-                     [](const auto& entry) { return entry.second.empty(); });
+  return std::all_of(by_name_.begin(), by_name_.end(), [](const auto& entry) { return entry.second.empty(); });
 }
 
 void Hooks::run(HookName name, const State& state) const {
@@ -78,8 +79,8 @@ void Hooks::run(HookName name, const State& state) const {
       list[i]->run(state);
     } catch (const std::exception& e) {
       // Always exit 1, even for an input error: this stage's own work is already done.
-      throw Error::failed("error running " + std::string(to_string(name)) + " hook #" + std::to_string(i) +
-                          ": " + e.what());
+      throw Error::failed("error running " + std::string(to_string(name)) + " hook #" + std::to_string(i) + ": " +
+                          e.what());
     }
   }
 }

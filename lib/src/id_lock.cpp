@@ -12,7 +12,9 @@
 
 namespace hookwire {
 
-std::string lock_dir(const std::string& state_dir) { return state_dir + "/locks"; }
+std::string lock_dir(const std::string& state_dir) {
+  return state_dir + "/locks";
+}
 
 std::optional<IdLock> IdLock::lock(const std::string& state_dir, std::string_view id, bool wait) {
   std::string dir = lock_dir(state_dir);
@@ -41,7 +43,9 @@ std::optional<IdLock> IdLock::lock(const std::string& state_dir, std::string_vie
   }
 }
 
-IdLock IdLock::acquire(const std::string& state_dir, std::string_view id) { return *lock(state_dir, id, true); }
+IdLock IdLock::acquire(const std::string& state_dir, std::string_view id) {
+  return *lock(state_dir, id, true);
+}
 
 std::optional<IdLock> IdLock::try_acquire(const std::string& state_dir, std::string_view id) {
   return lock(state_dir, id, false);

@@ -21,8 +21,8 @@ namespace {
 constexpr int kDumpAttempts = 5;
 
 // Runs one dump, retrying while it is interrupted; throws when the kernel refuses.
-void run_dump(netlink::Socket& socket, int type, const std::function<void()>& reset,
-              const netlink::Handler& on_part, const char* what) {
+void run_dump(netlink::Socket& socket, int type, const std::function<void()>& reset, const netlink::Handler& on_part,
+              const char* what) {
   for (int attempt = 1;; ++attempt) {
     reset();
     netlink::DumpRequest request = netlink::dump_request(type, AF_UNSPEC);

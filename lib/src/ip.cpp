@@ -89,7 +89,8 @@ bool IpAddress::host_bits_one(int prefix) const {
 
 IpAddress IpAddress::masked(int prefix) const {
   IpAddress out = *this;
-  for_host_bytes(size(), prefix, [&](std::size_t i, std::uint8_t mask) { out.bytes_[i] &= static_cast<std::uint8_t>(~mask); });
+  for_host_bytes(size(), prefix,
+                 [&](std::size_t i, std::uint8_t mask) { out.bytes_[i] &= static_cast<std::uint8_t>(~mask); });
   return out;
 }
 
@@ -131,8 +132,8 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
 
 std::string MacAddress::str() const {
   char buffer[18];
-  std::snprintf(buffer, sizeof buffer, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
-                bytes[3], bytes[4], bytes[5]);
+  std::snprintf(buffer, sizeof buffer, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2], bytes[3],
+                bytes[4], bytes[5]);
   return buffer;
 }
 

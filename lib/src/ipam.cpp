@@ -30,7 +30,9 @@ std::optional<std::string> read_owner_at(int dir_fd, const std::string& name) {
   return std::string(target, static_cast<std::size_t>(n));
 }
 
-std::optional<std::string> read_owner(const std::string& path) { return read_owner_at(AT_FDCWD, path); }
+std::optional<std::string> read_owner(const std::string& path) {
+  return read_owner_at(AT_FDCWD, path);
+}
 
 // The pool's removal lock: an exclusive flock on the lease directory itself. Taking
 // a lease needs no lock (symlink(2) creates name and owner at once, and fails when
@@ -75,8 +77,7 @@ std::string PoolSpec::key() const {
   return subnet.network().address.str() + "-" + std::to_string(subnet.prefix);
 }
 
-Pool::Pool(const std::string& state_dir, const PoolSpec& spec)
-    : spec_(spec), dir_(pool_dir(state_dir, spec.key())) {}
+Pool::Pool(const std::string& state_dir, const PoolSpec& spec) : spec_(spec), dir_(pool_dir(state_dir, spec.key())) {}
 
 bool Pool::reserved(const IpAddress& ip) const {
   if (ip == spec_.gateway) return true;

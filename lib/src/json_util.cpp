@@ -32,7 +32,8 @@ std::string tidy_parse_message(const std::string& message) {
     start += kLastRead.size();
     auto end = message.rfind("'; expected ");
     if (end == std::string::npos) end = message.ends_with('\'') ? message.size() - 1 : start;
-    if (end > start && end - start > kMaxToken) out = message.substr(0, start + kMaxToken) + "..." + message.substr(end);
+    if (end > start && end - start > kMaxToken)
+      out = message.substr(0, start + kMaxToken) + "..." + message.substr(end);
   }
   std::string clean;
   for (unsigned char c : out) {
@@ -132,9 +133,13 @@ JsonPath JsonPath::index(std::size_t index) const {
   return out;
 }
 
-std::string JsonPath::str() const { return path_.empty() ? document_ : document_ + ": " + path_; }
+std::string JsonPath::str() const {
+  return path_.empty() ? document_ : document_ + ": " + path_;
+}
 
-void JsonPath::fail(const std::string& problem) const { throw Error::input(str() + ": " + problem); }
+void JsonPath::fail(const std::string& problem) const {
+  throw Error::input(str() + ": " + problem);
+}
 
 const nlohmann::json* find_member(const nlohmann::json& object, std::string_view key) {
   auto it = object.find(key);

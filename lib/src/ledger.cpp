@@ -35,7 +35,11 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
       {"profile", e.profile},
       {"status", e.status},
       {"netns",
-       {{"dev", e.netns.dev}, {"ino", e.netns.ino}, {"cookie", e.netns_cookie}, {"path", e.netns_path}, {"pid", e.pid}}},
+       {{"dev", e.netns.dev},
+        {"ino", e.netns.ino},
+        {"cookie", e.netns_cookie},
+        {"path", e.netns_path},
+        {"pid", e.pid}}},
       {"links", links},
       {"addresses", addresses},
       {"routes", routes},
@@ -64,11 +68,10 @@ LedgerEntry from_json(const nlohmann::json& j, const JsonPath& at) {
                        read_string(require_member(l, "container", w), w.key("container")),
                        read_string(require_member(l, "bridge", w), w.key("bridge"))});
   });
-  read_array(require_member(j, "addresses", at), at.key("addresses"),
-             [&](const nlohmann::json& a, const JsonPath& w) {
-               e.addresses.push_back({read_string(require_member(a, "cidr", w), w.key("cidr")),
-                                      read_string(require_member(a, "pool", w), w.key("pool"))});
-             });
+  read_array(require_member(j, "addresses", at), at.key("addresses"), [&](const nlohmann::json& a, const JsonPath& w) {
+    e.addresses.push_back({read_string(require_member(a, "cidr", w), w.key("cidr")),
+                           read_string(require_member(a, "pool", w), w.key("pool"))});
+  });
   // Records written before routes were recorded have none.
   if (const auto* routes = find_member(j, "routes"))
     read_array(*routes, at.key("routes"), [&](const nlohmann::json& r, const JsonPath& w) {

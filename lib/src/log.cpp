@@ -16,20 +16,28 @@ namespace {
 
 int syslog_priority(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return LOG_ERR;
-    case LogLevel::warning: return LOG_WARNING;
-    case LogLevel::info: return LOG_INFO;
-    case LogLevel::debug: return LOG_DEBUG;
+    case LogLevel::error:
+      return LOG_ERR;
+    case LogLevel::warning:
+      return LOG_WARNING;
+    case LogLevel::info:
+      return LOG_INFO;
+    case LogLevel::debug:
+      return LOG_DEBUG;
   }
   return LOG_INFO;
 }
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "info";
 }

@@ -51,11 +51,15 @@ const TypeInfo& info(NamespaceType type) {
 // an fd is born in a UniqueFd, released into the object only once nothing can
 // throw, moved with std::exchange, and closed by handing it back to a UniqueFd. No
 // close(2) of its own here, so no second close path to get wrong.
-void close_owned(int fd) noexcept { UniqueFd owner(fd); }
+void close_owned(int fd) noexcept {
+  UniqueFd owner(fd);
+}
 
 }  // namespace
 
-std::string_view to_string(NamespaceType type) { return info(type).json; }
+std::string_view to_string(NamespaceType type) {
+  return info(type).json;
+}
 
 std::optional<NamespaceType> namespace_type_from(std::string_view text) {
   for (const auto& t : kTypes)
@@ -63,7 +67,9 @@ std::optional<NamespaceType> namespace_type_from(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view NsName(NamespaceType type) { return info(type).ns_name; }
+std::string_view NsName(NamespaceType type) {
+  return info(type).ns_name;
+}
 
 const std::array<NamespaceType, 8>& NamespaceTypes() {
   static constexpr std::array<NamespaceType, 8> all = {
@@ -85,7 +91,9 @@ bool IsNamespaceSupported(NamespaceType type) {
   return known == 2;
 }
 
-unsigned long clone_flag(NamespaceType type) { return info(type).clone_flag; }
+unsigned long clone_flag(NamespaceType type) {
+  return info(type).clone_flag;
+}
 
 void Namespaces::Add(NamespaceType type, std::string path) {
   for (auto& ns : list_) {
@@ -174,7 +182,9 @@ NsHandle NsHandle::open(const std::string& path) {
   return NsHandle(fd.release(), id, path);
 }
 
-NsHandle NsHandle::current_net() { return open("/proc/thread-self/ns/net"); }
+NsHandle NsHandle::current_net() {
+  return open("/proc/thread-self/ns/net");
+}
 
 NsHandle::NsHandle(NsHandle&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), id_(other.id_), path_(std::move(other.path_)) {}
@@ -188,7 +198,9 @@ NsHandle& NsHandle::operator=(NsHandle&& other) noexcept {
   return *this;
 }
 
-NsHandle::~NsHandle() { close_owned(fd_); }
+NsHandle::~NsHandle() {
+  close_owned(fd_);
+}
 
 NetnsGuard::NetnsGuard(int target_fd) {
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));

@@ -137,8 +137,7 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
   netlink::VethSpec spec{host, peer, container_ns.get(), 0, network.mtu, network.txqueuelen, {}};
   if (!network.mac_address.empty()) {
     auto mac = MacAddress::parse(network.mac_address);
-    if (!mac)
-      throw Error::input("veth " + peer + ": mac_address \"" + network.mac_address + "\" is not a MAC");
+    if (!mac) throw Error::input("veth " + peer + ": mac_address \"" + network.mac_address + "\" is not a MAC");
     spec.peer_mac = *mac;
   }
   std::optional<Cidr> v4, v6;
@@ -146,8 +145,7 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
   if (!network.address.empty()) v4 = parse_cidr(network.address, "veth " + peer + ": address");
   if (!network.ipv6_address.empty()) v6 = parse_cidr(network.ipv6_address, "veth " + peer + ": ipv6_address");
   if (!network.gateway.empty()) gateway4 = parse_ip(network.gateway, "veth " + peer + ": gateway");
-  if (!network.ipv6_gateway.empty())
-    gateway6 = parse_ip(network.ipv6_gateway, "veth " + peer + ": ipv6_gateway");
+  if (!network.ipv6_gateway.empty()) gateway6 = parse_ip(network.ipv6_gateway, "veth " + peer + ": ipv6_gateway");
 
   auto bridge = netlink::find_link(host_socket, network.bridge);
   if (!bridge) throw Error::system(ENODEV, "look up bridge " + network.bridge);
@@ -163,8 +161,7 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
     if (info && info->name == host) host_index = info->index, peer_index = info->link;
   };
   netlink::Status created = host_socket.try_request(netlink::create_veth_request(spec).get(), echo);
-  if (!created.ok())
-    throw Error::system(created.error, "create veth " + host + " (peer " + peer + ")", created.detail);
+  if (!created.ok()) throw Error::system(created.error, "create veth " + host + " (peer " + peer + ")", created.detail);
   if (!host_index) {  // kernels before 6.3 do not echo new links
     auto info = netlink::find_link(host_socket, host);
     if (!info) {
@@ -200,15 +197,11 @@ VethLink Wiring::Impl::add_veth(const Network& network) {
     batch.push_back({netlink::no_link_local_request(peer_index), "turn off link-local generation on " + peer});
   if (v6) {
     Cidr link_local = link_local_for(*v6);
-    batch.push_back({netlink::add_address_request(peer_index, link_local),
-                     "add address " + link_local.str() + " to " + peer});
+    batch.push_back(
+        {netlink::add_address_request(peer_index, link_local), "add address " + link_local.str() + " to " + peer});
   }
-  if (v4)
-    batch.push_back(
-        {netlink::add_address_request(peer_index, *v4), "add address " + v4->str() + " to " + peer});
-  if (v6)
-    batch.push_back(
-        {netlink::add_address_request(peer_index, *v6), "add address " + v6->str() + " to " + peer});
+  if (v4) batch.push_back({netlink::add_address_request(peer_index, *v4), "add address " + v4->str() + " to " + peer});
+  if (v6) batch.push_back({netlink::add_address_request(peer_index, *v6), "add address " + v6->str() + " to " + peer});
   batch.push_back({netlink::set_link_up_request(peer_index, true), "set " + peer + " up"});
   for (const auto& gateway : {gateway4, gateway6}) {
     if (!gateway) continue;
@@ -259,18 +252,30 @@ Wiring::Wiring(const NsHandle& container, std::string owner_alias) {
   impl_ = std::make_unique<Impl>(container, std::move(owner_alias));
 }
 
-Wiring::~Wiring() { rollback(); }
+Wiring::~Wiring() {
+  rollback();
+}
 
-void Wiring::add_loopback() { impl_->add_loopback(); }
-VethLink Wiring::add_veth(const Network& network) { return impl_->add_veth(network); }
-void Wiring::add_route(const Route& route) { impl_->add_route(route); }
-void Wiring::commit() { impl_->undo.clear(); }
+void Wiring::add_loopback() {
+  impl_->add_loopback();
+}
+VethLink Wiring::add_veth(const Network& network) {
+  return impl_->add_veth(network);
+}
+void Wiring::add_route(const Route& route) {
+  impl_->add_route(route);
+}
+void Wiring::commit() {
+  impl_->undo.clear();
+}
 
 void Wiring::rollback() noexcept {
   if (impl_) impl_->rollback();
 }
 
-std::string owner_alias(std::string_view id) { return "hookwire " + std::string(id); }
+std::string owner_alias(std::string_view id) {
+  return "hookwire " + std::string(id);
+}
 
 bool remove_host_link(const std::string& name, const std::string& alias) {
   Socket socket;

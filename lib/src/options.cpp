@@ -58,23 +58,20 @@ ParsedOptions parse_hook_options(HookName stage, int argc, char** argv) {
   std::string config_file, network;
 
   po::options_description described("Options", 110, 40);
-  described.add_options()
-      ("config", po::value(&config_file)->value_name("FILE"), "use the profile in FILE; no lookup by name")
-      ("config-dir", po::value(&options.config_dir)->value_name("DIR"),
-       ("look profiles up in DIR (default " + options.config_dir + ")").c_str())
-      ("network", po::value(&network)->value_name("NAME"),
-       "the profile when no annotation names one (default: default)")
-      ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
-       "leases and ledger (default $HOOKWIRE_STATE_DIR, else /run/hookwire)")
-      ("log-file", po::value(&options.log_file)->value_name("FILE"), "also append log lines to FILE")
-      ("log-level", po::value(&options.log_level)->value_name("LEVEL"),
-       "error, warning, info or debug (default info)");
+  described.add_options()("config", po::value(&config_file)->value_name("FILE"),
+                          "use the profile in FILE; no lookup by name")(
+      "config-dir", po::value(&options.config_dir)->value_name("DIR"),
+      ("look profiles up in DIR (default " + options.config_dir + ")").c_str())(
+      "network", po::value(&network)->value_name("NAME"),
+      "the profile when no annotation names one (default: default)")(
+      "state-dir", po::value(&options.state_dir)->value_name("DIR"),
+      "leases and ledger (default $HOOKWIRE_STATE_DIR, else /run/hookwire)")(
+      "log-file", po::value(&options.log_file)->value_name("FILE"), "also append log lines to FILE")(
+      "log-level", po::value(&options.log_level)->value_name("LEVEL"), "error, warning, info or debug (default info)");
   if (stage == HookName::start_container)
     described.add_options()("timeout", po::value(&options.timeout_seconds)->value_name("SECONDS"),
                             "how long to wait for the network (default 5)");
-  described.add_options()
-      ("help,h", "show this help and exit")
-      ("version,V", "show the version and exit");
+  described.add_options()("help,h", "show this help and exit")("version,V", "show the version and exit");
 
   po::variables_map vm;
   try {

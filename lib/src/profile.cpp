@@ -116,8 +116,9 @@ std::vector<std::string> validate(const Profile& profile) {
   // The gate runs inside the container after pivot_root, where no host file (the
   // profile included) can be read: refused here, rather than silently never run.
   if (!profile.config.hooks.at(HookName::start_container).empty())
-    problems.push_back("Hooks.startContainer: never run: the startContainer gate runs inside the container and "
-                       "cannot read profiles (chain them at createContainer or poststart)");
+    problems.push_back(
+        "Hooks.startContainer: never run: the startContainer gate runs inside the container and "
+        "cannot read profiles (chain them at createContainer or poststart)");
   for (std::size_t i = 0; i < profile.config.networks.size(); ++i) {
     const auto& network = profile.config.networks[i];
     if (network.type != "veth") continue;
@@ -130,14 +131,15 @@ std::vector<std::string> validate(const Profile& profile) {
   validate_pool(profile.ipv6, "ipam.ipv6", problems);
   for (std::size_t i = 0; i < profile.dns.nameservers.size(); ++i)
     if (!IpAddress::parse(profile.dns.nameservers[i]))
-      problems.push_back("dns.nameservers[" + std::to_string(i) + "]: not an IP address: " +
-                         quote_for_message(profile.dns.nameservers[i]));
+      problems.push_back("dns.nameservers[" + std::to_string(i) +
+                         "]: not an IP address: " + quote_for_message(profile.dns.nameservers[i]));
   for (const auto* list : {&profile.dns.search, &profile.dns.options})
     for (const auto& item : *list)
       if (!is_token(item)) problems.push_back("dns: not a single word: " + quote_for_message(item));
   for (const auto& [key, value] : profile.sysctls) {
     if (!is_allowed_sysctl(key))
-      problems.push_back("sysctls: " + quote_for_message(key) + " is not allowed (only net.ipv4.*, net.ipv6.*, "
+      problems.push_back("sysctls: " + quote_for_message(key) +
+                         " is not allowed (only net.ipv4.*, net.ipv6.*, "
                          "net.core.somaxconn, net.unix.max_dgram_qlen)");
     if (value.empty() || value.size() > 256 || value.find('\n') != std::string::npos)
       problems.push_back("sysctls[" + quote_for_message(key) + "]: bad value " + quote_for_message(value));

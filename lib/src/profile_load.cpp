@@ -63,8 +63,7 @@ Profile load_profile_file(const std::string& path, std::string name) {
 
 Profile load_profile(const std::string& dir, std::string_view name) {
   if (!is_valid_profile_name(name))
-    throw Error::input("profile name " + quote_for_message(name) +
-                       ": not a valid name ([a-z0-9][a-z0-9_.-]{0,63})");
+    throw Error::input("profile name " + quote_for_message(name) + ": not a valid name ([a-z0-9][a-z0-9_.-]{0,63})");
   std::string path = dir + "/" + std::string(name) + ".json";
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) {

@@ -52,8 +52,8 @@ std::optional<std::string> State::annotation(std::string_view key) const {
 bool is_valid_container_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdBytes || id[0] == '.') return false;
   for (unsigned char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '+' || c == ',' || c == '.' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+              c == ',' || c == '.' || c == '-';
     if (!ok) return false;
   }
   return true;

@@ -16,7 +16,9 @@ constexpr std::size_t kMaxIfnameBytes = 15;  // IFNAMSIZ - 1
 
 // What the kernel's isspace() rejects in dev_valid_name(): its ctype table is
 // Latin-1, so NBSP (0xa0) counts as whitespace too.
-bool is_kernel_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0; }
+bool is_kernel_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
+}
 
 using Problems = std::vector<std::string>;
 
@@ -32,22 +34,22 @@ void check_ifname(Problems& problems, const std::string& field, const std::strin
   }
 }
 
-const char* family_name(Family family) { return family == Family::v4 ? "IPv4" : "IPv6"; }
+const char* family_name(Family family) {
+  return family == Family::v4 ? "IPv4" : "IPv6";
+}
 
 void check_cidr(Problems& problems, const std::string& field, const std::string& text, Family family) {
   if (text.empty()) return;
   auto cidr = Cidr::parse(text);
   if (!cidr || cidr->family() != family)
-    problems.push_back(field + ": " + quote_for_message(text) + " is not an " + family_name(family) +
-                       " CIDR");
+    problems.push_back(field + ": " + quote_for_message(text) + " is not an " + family_name(family) + " CIDR");
 }
 
 void check_ip(Problems& problems, const std::string& field, const std::string& text, Family family) {
   if (text.empty()) return;
   auto ip = IpAddress::parse(text);
   if (!ip || ip->family() != family)
-    problems.push_back(field + ": " + quote_for_message(text) + " is not an " + family_name(family) +
-                       " address");
+    problems.push_back(field + ": " + quote_for_message(text) + " is not an " + family_name(family) + " address");
 }
 
 void check_mac(Problems& problems, const std::string& field, const std::string& text) {
@@ -89,8 +91,8 @@ void check_unique_names(Problems& problems, const std::vector<Network>& networks
       if (value.empty()) return;
       auto [it, added] = seen.emplace(value, i);
       if (!added)
-        problems.push_back(where + "." + field + ": " + quote_for_message(value) +
-                           " is already used by networks[" + std::to_string(it->second) + "]");
+        problems.push_back(where + "." + field + ": " + quote_for_message(value) + " is already used by networks[" +
+                           std::to_string(it->second) + "]");
     };
     check(names, n.name, "name");
     check(host_names, n.host_interface_name, "host_interface_name");
@@ -115,8 +117,7 @@ std::vector<std::string> validate(const Network& network, const std::string& whe
     problems.push_back(where + ".type: unknown type " + quote_for_message(network.type) +
                        " (expected \"loopback\" or \"veth\")");
   }
-  if (network.type == "veth" && network.name.empty())
-    problems.push_back(where + ".name: a veth needs a name");
+  if (network.type == "veth" && network.name.empty()) problems.push_back(where + ".name: a veth needs a name");
   check_ifname(problems, where + ".name", network.name);
   check_ifname(problems, where + ".bridge", network.bridge);
   check_ifname(problems, where + ".host_interface_name", network.host_interface_name);
@@ -143,8 +144,8 @@ std::vector<std::string> validate(const Route& route, const std::string& where) 
       family = f;
       family_from = field;
     } else if (*family != f) {
-      problems.push_back(where + "." + field + ": " + quote_for_message(text) + " is " + family_name(f) +
-                         " but " + family_from + " is " + family_name(*family));
+      problems.push_back(where + "." + field + ": " + quote_for_message(text) + " is " + family_name(f) + " but " +
+                         family_from + " is " + family_name(*family));
     }
   };
 
@@ -184,8 +185,7 @@ std::vector<std::string> validate(const Config& config) {
       problems.push_back(std::move(p));
   check_unique_names(problems, config.networks);
   for (std::size_t i = 0; i < config.routes.size(); ++i)
-    for (auto& p : validate(config.routes[i], "routes[" + std::to_string(i) + "]"))
-      problems.push_back(std::move(p));
+    for (auto& p : validate(config.routes[i], "routes[" + std::to_string(i) + "]")) problems.push_back(std::move(p));
   check_hooks(problems, config.hooks);
   return problems;
 }

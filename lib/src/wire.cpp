@@ -91,8 +91,7 @@ class LeaseRollback {
 // The wiring proper, under the id's lock: stale records, intent, leases, bridge,
 // links, routes, the completed record, then the chained hooks.
 void wire_locked(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
-                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& container_ns,
-                 Logger& log) {
+                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& container_ns, Logger& log) {
   const NsHandle* netns = &container_ns;
   Ledger ledger(state_dir);
   std::optional<LedgerEntry> existing;
@@ -169,8 +168,7 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   for (std::size_t n = 0; n < planned.size(); ++n) {
     auto& network = planned[n].network;
     bridge_addresses[network.bridge];
-    lease(profile.ipv4, n == 0 ? choices.ip : std::nullopt, network.address, network.gateway, default4,
-          network.bridge);
+    lease(profile.ipv4, n == 0 ? choices.ip : std::nullopt, network.address, network.gateway, default4, network.bridge);
     lease(profile.ipv6, n == 0 ? choices.ip6 : std::nullopt, network.ipv6_address, network.ipv6_gateway, default6,
           network.bridge);
   }
@@ -216,8 +214,7 @@ std::string host_link_name(std::string_view id, std::size_t index) {
   std::string key(id);
   if (index > 0) key.append("#").append(std::to_string(index));  // not "#" + ...: a false -Wrestrict in GCC 12 -O3
   char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "hw%013llx",
-                static_cast<unsigned long long>(fnv1a64(key) & 0xfffffffffffffULL));
+  std::snprintf(buffer, sizeof buffer, "hw%013llx", static_cast<unsigned long long>(fnv1a64(key) & 0xfffffffffffffULL));
   return buffer;
 }
 

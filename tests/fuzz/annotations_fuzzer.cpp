@@ -73,9 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   bool entries = data[0] & 1;
   fuzz::run_checked([&] {
-    State state = entries ? state_from_entries(rest)
-                          : parse_state(R"({"ociVersion":"1.0.2-dev","id":"fuzz","annotations":)" + std::string(rest) +
-                                        "}");
+    State state =
+        entries ? state_from_entries(rest)
+                : parse_state(R"({"ociVersion":"1.0.2-dev","id":"fuzz","annotations":)" + std::string(rest) + "}");
     check_choices(state, read_choices(state));
   });
   return 0;

@@ -19,8 +19,7 @@ inline constexpr std::size_t kMaxMessageBytes = 1024;
 
 /// Stops the run, naming the broken promise.
 [[noreturn]] inline void violated(const char* promise, std::string_view detail = {}) {
-  std::fprintf(stderr, "fuzz: broken promise: %s: %.*s\n", promise, static_cast<int>(detail.size()),
-               detail.data());
+  std::fprintf(stderr, "fuzz: broken promise: %s: %.*s\n", promise, static_cast<int>(detail.size()), detail.data());
   std::abort();
 }
 

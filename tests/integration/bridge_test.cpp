@@ -45,8 +45,7 @@ TEST_SUITE("bridge") {
     REQUIRE(bridge.is_object());
     CHECK(bridge["linkinfo"]["info_kind"] == "bridge");
     CHECK(has(bridge["flags"], "UP"));
-    CHECK(global_addresses(lab.host, "hookwire0") ==
-          std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
+    CHECK(global_addresses(lab.host, "hookwire0") == std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
     for (const auto& a : addresses(lab.host, "hookwire0"))
       if (a.value("local", "") == "fd00:213::1") CHECK_FALSE(a.value("tentative", false));
   }
@@ -56,8 +55,7 @@ TEST_SUITE("bridge") {
     CHECK(hookwire::ensure_bridge(default_bridge()));
     CHECK_FALSE(hookwire::ensure_bridge(default_bridge()));
     CHECK(count_bridges(lab.host) == 1);
-    CHECK(global_addresses(lab.host, "hookwire0") ==
-          std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
+    CHECK(global_addresses(lab.host, "hookwire0") == std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
   }
 
   TEST_CASE("ensure_bridge brings an existing bridge up and adds the addresses it lacks") {
@@ -66,8 +64,7 @@ TEST_SUITE("bridge") {
     run_in(lab.host, "ip addr add 10.213.0.1/16 dev hookwire0");
     CHECK_FALSE(hookwire::ensure_bridge(default_bridge()));
     CHECK(has(link(lab.host, "hookwire0")["flags"], "UP"));
-    CHECK(global_addresses(lab.host, "hookwire0") ==
-          std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
+    CHECK(global_addresses(lab.host, "hookwire0") == std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
   }
 
   TEST_CASE("ensure_bridge without addresses only creates the bridge") {
@@ -117,8 +114,8 @@ TEST_SUITE("bridge") {
     CHECK_THROWS_WITH_AS(hookwire::netlink::require_bridge(dummy),
                          "bridge hookwire0: exists and is a dummy, not a bridge", Error);
     dummy.kind = "";
-    CHECK_THROWS_WITH_AS(hookwire::netlink::require_bridge(dummy),
-                         "bridge hookwire0: exists and is not a bridge", Error);
+    CHECK_THROWS_WITH_AS(hookwire::netlink::require_bridge(dummy), "bridge hookwire0: exists and is not a bridge",
+                         Error);
     dummy.kind = "bridge";
     CHECK_NOTHROW(hookwire::netlink::require_bridge(dummy));
   }
@@ -158,8 +155,7 @@ TEST_SUITE("bridge") {
       }
       CHECK(count_bridges(host) == 1);
       CHECK(has(link(host, "hookwire0")["flags"], "UP"));
-      CHECK(global_addresses(host, "hookwire0") ==
-            std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
+      CHECK(global_addresses(host, "hookwire0") == std::vector<std::string>{"10.213.0.1/16", "fd00:213::1/64"});
     }
   }
 }

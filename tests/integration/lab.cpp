@@ -47,13 +47,17 @@ ThrowawayNetns::ThrowawayNetns() {
   if (fd_ < 0) throw hookwire::Error::system(open_errno, "open the new netns");
 }
 
-ThrowawayNetns::~ThrowawayNetns() { release(); }
+ThrowawayNetns::~ThrowawayNetns() {
+  release();
+}
 
 std::string ThrowawayNetns::path() const {
   return "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd_);
 }
 
-hookwire::NsHandle ThrowawayNetns::handle() const { return hookwire::NsHandle::open(path()); }
+hookwire::NsHandle ThrowawayNetns::handle() const {
+  return hookwire::NsHandle::open(path());
+}
 
 void ThrowawayNetns::release() {
   if (fd_ >= 0) ::close(fd_);
@@ -97,15 +101,13 @@ json routes_to(const ThrowawayNetns& ns, const std::string& family_flag, const s
 }
 
 json snapshot(const ThrowawayNetns& ns, const std::vector<std::string>& except) {
-  auto skipped = [&](const std::string& name) {
-    return std::find(except.begin(), except.end(), name) != except.end();
-  };
+  auto skipped = [&](const std::string& name) { return std::find(except.begin(), except.end(), name) != except.end(); };
   json links = json::array();
   for (const auto& entry : ip_json(ns, "-d link")) {
     if (skipped(entry.value("ifname", ""))) continue;
     json kind = entry.contains("linkinfo") ? entry["linkinfo"].value("info_kind", "") : "";
-    links.push_back({entry["ifname"], entry["ifindex"], kind, entry["flags"], entry["mtu"],
-                     entry.value("txqlen", 0), entry.value("master", ""), entry.value("address", "")});
+    links.push_back({entry["ifname"], entry["ifindex"], kind, entry["flags"], entry["mtu"], entry.value("txqlen", 0),
+                     entry.value("master", ""), entry.value("address", "")});
   }
   json addrs = json::array();
   for (const auto& entry : ip_json(ns, "addr")) {

@@ -54,8 +54,7 @@ TEST_SUITE("veth") {
     nl::MsgPtr msg = nl::create_veth_request(spec);
     const nlmsghdr* nlh = nlmsg_hdr(msg.get());
     CHECK(nlh->nlmsg_type == RTM_NEWLINK);
-    CHECK((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO)) ==
-          (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO));
+    CHECK((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO)) == (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO));
     const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(nlh));
     CHECK((ifi->ifi_flags & IFF_UP) != 0);
     CHECK((ifi->ifi_change & IFF_UP) != 0);
@@ -89,8 +88,7 @@ TEST_SUITE("veth") {
     CHECK(mac[5] == 0x07);
   }
 
-  TEST_CASE(
-      "the host end's RTM_GETLINK names the peer's ifindex (the fallback when a kernel does not echo)") {
+  TEST_CASE("the host end's RTM_GETLINK names the peer's ifindex (the fallback when a kernel does not echo)") {
     Lab lab;
     hookwire::ensure_bridge(default_bridge());
     {

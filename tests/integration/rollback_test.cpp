@@ -71,8 +71,7 @@ TEST_SUITE("rollback") {
     auto container_before = snapshot(lab.container);
     {
       hookwire::Wiring wiring(lab.container.handle());
-      CHECK_THROWS_WITH_AS(wiring.add_veth(veth_network()), "create veth hw1234 (peer eth0): File exists",
-                           Error);
+      CHECK_THROWS_WITH_AS(wiring.add_veth(veth_network()), "create veth hw1234 (peer eth0): File exists", Error);
     }
     CHECK(snapshot(lab.host, {"hookwire0"}) == host_before);
     CHECK(snapshot(lab.container) == container_before);
@@ -90,8 +89,7 @@ TEST_SUITE("rollback") {
       second.name = "eth1";
       second.address = "10.213.0.8/16";
       second.ipv6_address = second.ipv6_gateway = "";
-      CHECK_THROWS_WITH_AS(wiring.add_veth(second), "add default route via 10.213.0.1 on eth1: File exists",
-                           Error);
+      CHECK_THROWS_WITH_AS(wiring.add_veth(second), "add default route via 10.213.0.1 on eth1: File exists", Error);
     }
     CHECK(link(lab.host, "hw1234").is_null());
     CHECK(link(lab.host, "hw5678").is_null());

@@ -73,8 +73,7 @@ TEST_SUITE("routes") {
   TEST_CASE("without interface_name the error says no \"on\"") {
     WiredLab lab;
     CHECK_THROWS_WITH_AS(lab.wiring.add_route({"10.9.0.0/16", "", "10.99.0.254", ""}),
-                         doctest::Contains("add route 10.9.0.0/16 via 10.99.0.254: Network is unreachable"),
-                         Error);
+                         doctest::Contains("add route 10.9.0.0/16 via 10.99.0.254: Network is unreachable"), Error);
   }
 
   TEST_CASE("a route on an interface the container lacks fails with No such device") {

@@ -169,8 +169,7 @@ TEST_SUITE("veth") {
   TEST_CASE("a missing bridge fails before anything is created") {
     Lab lab;
     hookwire::Wiring wiring(lab.container.handle());
-    CHECK_THROWS_WITH_AS(wiring.add_veth(veth_network()), "look up bridge hookwire0: No such device",
-                         hookwire::Error);
+    CHECK_THROWS_WITH_AS(wiring.add_veth(veth_network()), "look up bridge hookwire0: No such device", hookwire::Error);
     CHECK(link(lab.host, "hw1234").is_null());
   }
 

@@ -18,13 +18,13 @@ struct HOOKWIRE_EXPORT InterfaceAddress {
 struct HOOKWIRE_EXPORT InterfaceState {
   std::string name;
   int index = 0;
-  std::string kind;    // IFLA_INFO_KIND: "veth", "bridge", ... ; empty for lo
-  bool up = false;     // IFF_UP
+  std::string kind;      // IFLA_INFO_KIND: "veth", "bridge", ... ; empty for lo
+  bool up = false;       // IFF_UP
   bool running = false;  // IFF_RUNNING (carrier)
   int mtu = 0;
   int txqueuelen = 0;
-  int master = 0;      // ifindex of the master, 0 when none
-  std::string mac;     // "aa:bb:cc:dd:ee:ff", empty when none
+  int master = 0;   // ifindex of the master, 0 when none
+  std::string mac;  // "aa:bb:cc:dd:ee:ff", empty when none
   std::vector<InterfaceAddress> addresses;
 };
 

@@ -52,8 +52,8 @@ struct HOOKWIRE_EXPORT LedgerEntry {
   std::vector<LedgerLink> links;
   std::vector<LedgerAddress> addresses;
   std::vector<LedgerRoute> routes;  // the profile's extra routes, for `hookwire check`
-  std::vector<std::string> pools;  // pool keys where leases may exist
-  std::string created;             // RFC 3339, UTC
+  std::vector<std::string> pools;   // pool keys where leases may exist
+  std::string created;              // RFC 3339, UTC
   std::string updated;
 };
 

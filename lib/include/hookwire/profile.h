@@ -36,11 +36,11 @@ struct HOOKWIRE_EXPORT DnsSpec {
 /// A profile: /etc/hookwire/networks/NAME.json, or the built-in "default".
 struct HOOKWIRE_EXPORT Profile {
   std::string name;
-  Config config;                  // networks, routes, Hooks, labels
-  std::optional<PoolSpec> ipv4;   // "ipam": {"ipv4": {"subnet", "gateway"}}
-  std::optional<PoolSpec> ipv6;   // "ipam": {"ipv6": {...}}
-  DnsSpec dns;                    // "dns": resolv.conf is written when it has nameservers
-  bool etc_hosts = false;         // "etc_hosts": write /etc/hosts in the rootfs
+  Config config;                               // networks, routes, Hooks, labels
+  std::optional<PoolSpec> ipv4;                // "ipam": {"ipv4": {"subnet", "gateway"}}
+  std::optional<PoolSpec> ipv6;                // "ipam": {"ipv6": {...}}
+  DnsSpec dns;                                 // "dns": resolv.conf is written when it has nameservers
+  bool etc_hosts = false;                      // "etc_hosts": write /etc/hosts in the rootfs
   std::map<std::string, std::string> sysctls;  // "sysctls": allowlisted net.* keys
 };
 

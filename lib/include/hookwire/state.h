@@ -16,11 +16,11 @@ namespace hookwire {
 struct HOOKWIRE_EXPORT State {
   std::string oci_version;
   std::string id;
-  std::string status;           // creating, created, starting, running, stopped, paused
-  std::optional<int> pid;       // absent or 0 both mean "no pid"
-  std::string bundle;           // absolute path, or empty when absent
+  std::string status;      // creating, created, starting, running, stopped, paused
+  std::optional<int> pid;  // absent or 0 both mean "no pid"
+  std::string bundle;      // absolute path, or empty when absent
   std::map<std::string, std::string> annotations;
-  std::string raw;              // the exact bytes received, passed on to chained hooks
+  std::string raw;  // the exact bytes received, passed on to chained hooks
 
   /// The annotation `key`, or nullopt.
   std::optional<std::string> annotation(std::string_view key) const;

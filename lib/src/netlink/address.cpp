@@ -14,7 +14,9 @@ namespace hookwire::netlink {
 
 namespace {
 
-int af_of(Family family) { return family == Family::v4 ? AF_INET : AF_INET6; }
+int af_of(Family family) {
+  return family == Family::v4 ? AF_INET : AF_INET6;
+}
 
 // The IPv4 broadcast address of `cidr`: every host bit set.
 IpAddress broadcast_of(const Cidr& cidr) {

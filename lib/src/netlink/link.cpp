@@ -162,8 +162,7 @@ void require_bridge(const LinkInfo& link) {
   if (link.kind == "bridge") return;
   if (link.kind.empty()) throw Error::input("bridge " + link.name + ": exists and is not a bridge");
   const char* article = std::string_view("aeiou").find(link.kind[0]) == std::string_view::npos ? "a" : "an";
-  throw Error::input("bridge " + link.name + ": exists and is " + article + " " + link.kind +
-                     ", not a bridge");
+  throw Error::input("bridge " + link.name + ": exists and is " + article + " " + link.kind + ", not a bridge");
 }
 
 }  // namespace hookwire::netlink

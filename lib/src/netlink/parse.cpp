@@ -47,7 +47,9 @@ std::optional<std::uint32_t> u32_of(const rtattr* rta) {
   return value;
 }
 
-int int_of(const rtattr* rta) { return static_cast<int>(u32_of(rta).value_or(0)); }
+int int_of(const rtattr* rta) {
+  return static_cast<int>(u32_of(rta).value_or(0));
+}
 
 std::string hardware_address(const rtattr* rta) {
   const auto* bytes = static_cast<const unsigned char*>(RTA_DATA(rta));
@@ -132,9 +134,8 @@ std::optional<RouteInfo> parse_route(const nlmsghdr& nlh) {
   RouteInfo info;
   info.family = *family;
   std::uint8_t zeros[16] = {};
-  info.destination = {
-      address_of(tb[RTA_DST], info.family).value_or(IpAddress::from_bytes(info.family, zeros)),
-      rtm->rtm_dst_len};
+  info.destination = {address_of(tb[RTA_DST], info.family).value_or(IpAddress::from_bytes(info.family, zeros)),
+                      rtm->rtm_dst_len};
   info.gateway = address_of(tb[RTA_GATEWAY], info.family);
   info.source = address_of(tb[RTA_PREFSRC], info.family);
   info.oif = int_of(tb[RTA_OIF]);

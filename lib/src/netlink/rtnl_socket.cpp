@@ -67,9 +67,7 @@ nlmsghdr* next_message(nlmsghdr* nlh, std::size_t& left) {
 
 DumpRequest dump_request(int type, unsigned char family) {
   DumpRequest request{};
-  std::size_t body = type == RTM_GETLINK   ? sizeof(ifinfomsg)
-                     : type == RTM_GETADDR ? sizeof(ifaddrmsg)
-                                           : sizeof(rtmsg);
+  std::size_t body = type == RTM_GETLINK ? sizeof(ifinfomsg) : type == RTM_GETADDR ? sizeof(ifaddrmsg) : sizeof(rtmsg);
   request.header.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(body));
   request.header.nlmsg_type = static_cast<std::uint16_t>(type);
   request.header.nlmsg_flags = NLM_F_DUMP;
@@ -77,13 +75,11 @@ DumpRequest dump_request(int type, unsigned char family) {
   return request;
 }
 
-Socket::Socket()
-    : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)), buffer_(new char[kBufferSize]) {
+Socket::Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)), buffer_(new char[kBufferSize]) {
   if (fd_.get() < 0) throw_errno("open netlink socket");
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;  // port 0: the kernel picks a free one
-  if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-    throw_errno("bind netlink socket");
+  if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) throw_errno("bind netlink socket");
   // Best effort: without these (kernels before 4.12) errors simply carry no detail.
   int one = 1;
   setsockopt(fd_.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
