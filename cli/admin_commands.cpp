@@ -76,7 +76,7 @@ int run_ls(const Args& args) {
 int run_check(const Args& args) {
   CommandLine line("check",
                    "Usage: hookwire check ID [--state-dir DIR]\n\n"
-                   "Compares the container's links, addresses and default routes with its record.\n"
+                   "Compares the container's links, addresses and routes with its record.\n"
                    "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n");
   std::string id, state_dir;
   line.options.add_options()("id", po::value(&id)->value_name("ID"), "the container (or give ID as the operand)");
@@ -105,7 +105,8 @@ int run_gc(const Args& args) {
                    "Usage: hookwire gc [--state-dir DIR]\n\n"
                    "Releases the links, leases and records of containers whose network namespace\n"
                    "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
-                   "a record, and leftovers of interrupted writes. Prints what it released.\n");
+                   "a record, leftovers of interrupted writes, and stale lock files. Prints what it\n"
+                   "released. A container a hook holds at that moment is skipped.\n");
   std::string state_dir;
   add_state_dir(line, state_dir);
   po::variables_map vm;
