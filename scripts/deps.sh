@@ -9,7 +9,7 @@ _hookwire_packages() {
                    libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev \
                    doctest-dev" ;;
       runtime) echo "runc crun podman busybox-static iproute2 jq util-linux" ;;
-      test) echo "iproute2 jq file util-linux python3 procps" ;;
+      test) echo "clang-format iproute2 jq file util-linux python3 procps" ;;
       bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux" ;;
       fuzz) echo "clang libclang-rt-14-dev" ;;
       deb) echo "build-essential debhelper dpkg-dev fakeroot lintian" ;;

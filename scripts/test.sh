@@ -83,6 +83,15 @@ else
   export HOOKWIRE_DEB=/nonexistent/hookwire.deb  # the e2e case then fails instead of rebuilding
 fi
 
+# One C++ style (.clang-format), checked on every C++ file of the tree; one result.
+echo "==> clang-format"
+result=OK
+mapfile -t cxx_sources < <(git ls-files '*.cpp' '*.h' | grep -E '^(lib|hooks|cli|tests|bench)/')
+clang-format --dry-run --Werror "${cxx_sources[@]}" || { result=FAIL; echo "clang-format: FAILED (files above)"; }
+mkdir -p build-format
+printf '{"name": "clang-format", "result": "%s"}\n' "$result" >build-format/results.json
+logs+=(build-format/results.json)
+
 run_build build-test "-Dtest_hooks=true -Dbuildtype=debugoptimized -Dwerror=true" unit integration e2e soak ||
   failed_builds=$((failed_builds + 1))
 run_build build-asan "-Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
