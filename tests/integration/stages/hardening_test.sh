@@ -148,7 +148,10 @@ case_gc_skips_an_id_a_hook_holds() {
 # twice.
 case_gc_races_rewiring_of_the_same_ids() {
   ( while [ ! -e "$WORK/stop" ]; do "$HOOKWIRE" gc --state-dir "$STATE_DIR" >/dev/null 2>&1 || true; done ) &
-  local gc_loop=$! round id pid
+  GC_LOOP=$!
+  local round id pid
+  # The loop goes with the test, even when the test fails half-way.
+  trap 'kill "$GC_LOOP" 2>/dev/null || true; cleanup' EXIT
   declare -A live
   for round in $(seq 1 "${GC_RACE_ROUNDS:-40}"); do
     id=re$((round % 3))
@@ -159,7 +162,7 @@ case_gc_races_rewiring_of_the_same_ids() {
     state "$id" "$pid" creating | hook create-runtime
   done
   touch "$WORK/stop"
-  wait "$gc_loop"
+  wait "$GC_LOOP"
   for id in "${!live[@]}"; do
     pid=${live[$id]}
     [ -f "$STATE_DIR/ledger/$id.json" ] || fail "$id: record lost"
