@@ -16,9 +16,7 @@ using hookwire::PoolSpec;
 
 namespace {
 
-PoolSpec pool_spec(const char* subnet, const char* gateway) {
-  return {*hookwire::Cidr::parse(subnet), *IpAddress::parse(gateway)};
-}
+using hookwire::test::pool_spec;
 
 }  // namespace
 

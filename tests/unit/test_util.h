@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <string>
 
+#include <hookwire/ip.h>
+#include <hookwire/profile.h>
+
 namespace hookwire::test {
 
 /// A fresh directory under /tmp, removed with everything in it when the test ends.
@@ -26,5 +29,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// A pool of `subnet` with `gateway`, both valid text.
+inline PoolSpec pool_spec(const char* subnet, const char* gateway) {
+  return {*Cidr::parse(subnet), *IpAddress::parse(gateway)};
+}
 
 }  // namespace hookwire::test

@@ -138,22 +138,6 @@ case_no_netns() {
   expect_nothing_left
 }
 
-case_poststop_after_profile_deleted() {
-  # The profile goes away while the container runs: poststop still unwires it.
-  new_container
-  local pid=$CONTAINER_PID code=0
-  write_profile brief '{"networks":[{"type":"veth","name":"eth0","bridge":"br-brief"}],
-                        "ipam":{"ipv4":{"subnet":"10.78.0.0/24","gateway":"10.78.0.1"}}}'
-  state brief "$pid" creating '{"io.hookwire.network":"brief"}' | hook create-runtime
-  rm "$CONFIG_DIR/brief.json"
-  state brief none stopped '{"io.hookwire.network":"brief"}' | hook poststop 2>"$WORK/err" || code=$?
-  # Teardown needs only the record: success, with a warning that the profile's
-  # poststop hooks could not run (exit 2 would claim that nothing changed).
-  expect_eq "exit" "$code" 0
-  grep -q 'profile "brief" not found' "$WORK/err" || fail "message: $(cat "$WORK/err")"
-  expect_nothing_left
-}
-
 case_two_veths_on_one_pool() {
   # Both veths lease from the pools; only the first gets the default routes
   # (a second default route via the same gateway would collide).
