@@ -94,13 +94,7 @@ std::optional<std::string> collect_id(const std::string& state_dir, const std::s
 bool release_orphan(const std::string& state_dir, const std::string& dir, const LeaseFile& lease) {
   auto lock = IdLock::try_acquire(state_dir, lease.owner);
   if (!lock) return false;
-  bool has_record = true;
-  try {
-    has_record = Ledger(state_dir).find(lease.owner).has_value();
-  } catch (const Error&) {
-    // An unreadable record: gc of that record is its own turn.
-  }
-  if (has_record) return false;
+  if (Ledger(state_dir).holds(lease.owner)) return false;  // even unreadable: gc of that record is its own turn
   bool released = release_lease(dir, *IpAddress::parse(lease.name), lease.owner);
   lock->retire();
   return released;
@@ -113,13 +107,7 @@ std::vector<std::string> remove_stale_locks(const std::string& state_dir) {
   for (const auto& id : list_dir(lock_dir(state_dir))) {
     if (!is_valid_container_id(id)) continue;
     auto lock = IdLock::try_acquire(state_dir, id);
-    if (!lock) continue;
-    bool has_record = true;
-    try {
-      has_record = ledger.find(id).has_value();
-    } catch (const Error&) {
-    }
-    if (has_record) continue;
+    if (!lock || ledger.holds(id)) continue;
     lock->retire();
     removed.push_back(lock_dir(state_dir) + "/" + id);
   }
@@ -170,7 +158,7 @@ std::vector<std::string> check_container(const std::string& state_dir, const std
                        " is not a valid container id (1-128 of A-Z a-z 0-9 _ + , . -, not starting with '.')");
   std::optional<LedgerEntry> entry;
   std::optional<IdLock> lock;
-  if (check_state_dir(state_dir, false) && Ledger(state_dir).find(id)) {
+  if (check_state_dir(state_dir, false) && Ledger(state_dir).holds(id)) {
     // Compared under the lock, so a hook half-way through is not reported as damage.
     lock = IdLock::acquire(state_dir, id);
     entry = Ledger(state_dir).find(id);

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hookwire {
@@ -120,6 +121,14 @@ bool Ledger::remove(std::string_view id) const {
   if (unlink(path.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
   throw_errno("remove ledger entry " + path);
+}
+
+bool Ledger::holds(std::string_view id) const {
+  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  throw_errno("stat ledger entry " + path);
 }
 
 std::vector<std::string> Ledger::ids() const {

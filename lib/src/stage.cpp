@@ -43,7 +43,7 @@ Profile resolve_profile(const Options& options, const Choices& choices) {
 void mark_running(const std::string& state_dir, const State& state, Logger& log) {
   if (!check_state_dir(state_dir, false)) return;
   Ledger ledger(state_dir);
-  if (!ledger.find(state.id)) {
+  if (!ledger.holds(state.id)) {
     log.debug("not wired by hookwire; nothing to mark");
     return;
   }

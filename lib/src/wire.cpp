@@ -241,8 +241,9 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
   } catch (...) {
     // Rolled back: with no record left, the lock file goes too.
     try {
-      if (!Ledger(state_dir).find(state.id)) lock.retire();
+      if (!Ledger(state_dir).holds(state.id)) lock.retire();
     } catch (const Error&) {
+      // The failure being reported matters more; gc removes a stale lock file.
     }
     throw;
   }

@@ -69,6 +69,10 @@ class HOOKWIRE_EXPORT Ledger {
   void write(LedgerEntry& entry) const;
   /// Removes the record of `id`; false when there was none.
   bool remove(std::string_view id) const;
+  /// Whether a record of `id` is there, readable or not (a look at the file, no
+  /// parse): what a lock holder asks before it retires the id's lock, and the
+  /// cheap first look of a stage that only acts on wired containers.
+  bool holds(std::string_view id) const;
   /// The ids that have a record (valid or not), sorted.
   std::vector<std::string> ids() const;
 
