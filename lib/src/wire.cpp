@@ -91,8 +91,7 @@ class LeaseRollback {
 // The wiring proper, under the id's lock: stale records, intent, leases, bridge,
 // links, routes, the completed record, then the chained hooks.
 void wire_locked(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
-                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& container_ns, Logger& log) {
-  const NsHandle* netns = &container_ns;
+                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& netns, Logger& log) {
   Ledger ledger(state_dir);
   std::optional<LedgerEntry> existing;
   try {
@@ -102,7 +101,7 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     unwire_id_locked(state_dir, state.id, log);
   }
   if (existing) {
-    if (is_recorded_netns(*existing, netns->fd()) && existing->status != "wiring") {
+    if (is_recorded_netns(*existing, netns.fd()) && existing->status != "wiring") {
       log.info("already wired; nothing to do");
       profile.config.hooks.run(stage, state);
       return;
@@ -125,9 +124,9 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   entry.id = state.id;
   entry.profile = profile.name;
   entry.status = "wiring";
-  entry.netns = netns->id();
-  entry.netns_cookie = netns_cookie(netns->fd());
-  entry.netns_path = netns->path();
+  entry.netns = netns.id();
+  entry.netns_cookie = netns_cookie(netns.fd());
+  entry.netns_path = netns.path();
   entry.pid = state.pid.value_or(0);
   for (const auto& veth : planned)
     entry.links.push_back({veth.network.host_interface_name, veth.network.name, veth.network.bridge});
@@ -178,7 +177,7 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     ensure_bridge({bridge, std::vector<Cidr>(addresses.begin(), addresses.end())});
   fault_point("bridge ensured");
 
-  Wiring wiring(*netns, owner_alias(state.id));
+  Wiring wiring(netns, owner_alias(state.id));
   std::size_t next_veth = 0;
   for (const auto& network : profile.config.networks) {
     if (network.type == "loopback") {
