@@ -6,11 +6,11 @@ _hookwire_packages() {
   for group in "$@"; do
     case "$group" in
       build) echo "g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-dev \
-                   libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev \
+                   libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev \
                    doctest-dev" ;;
-      runtime) echo "runc crun podman busybox-static iproute2 jq util-linux" ;;
-      test) echo "clang-format iproute2 jq file util-linux python3 procps" ;;
-      bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux" ;;
+      runtime) echo "runc crun podman busybox-static iproute2 jq util-linux nftables" ;;
+      test) echo "clang-format iproute2 jq file util-linux python3 procps nftables conntrack" ;;
+      bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux netavark iperf3" ;;
       fuzz) echo "clang libclang-rt-14-dev" ;;
       deb) echo "build-essential debhelper dpkg-dev fakeroot lintian" ;;
     esac

@@ -1,0 +1,1 @@
+#include "conntrack.h"
