@@ -73,10 +73,32 @@ int run_ls(const Args& args) {
   }
 }
 
+// Every recorded container, then the elements of hookwire's table no record holds.
+int check_everything(const std::string& state_dir) {
+  bool differ = false;
+  for (const auto& entry : list_entries(state_dir)) {
+    try {
+      for (const auto& line : check_container(state_dir, entry.id)) {
+        std::cout << entry.id << ": " << line << "\n";
+        differ = true;
+      }
+    } catch (const Error& e) {
+      if (e.kind() != Error::Kind::input) throw;  // unwired meanwhile: nothing to compare
+    }
+  }
+  for (const auto& line : firewall_extra_elements(state_dir)) {
+    std::cout << line << "\n";
+    differ = true;
+  }
+  return differ ? 1 : 0;
+}
+
 int run_check(const Args& args) {
   CommandLine line("check",
-                   "Usage: hookwire check ID [--state-dir DIR]\n\n"
-                   "Compares the container's links, addresses and routes with its record.\n"
+                   "Usage: hookwire check [ID] [--state-dir DIR]\n\n"
+                   "Compares the container's links, addresses, routes, host ports and firewall\n"
+                   "elements with its record. Without ID: every recorded container, and the\n"
+                   "elements of hookwire's nftables table that no record holds.\n"
                    "Exit status: 0 as recorded, 1 something differs (printed), 2 bad input.\n");
   std::string id, state_dir;
   line.options.add_options()("id", po::value(&id)->value_name("ID"), "the container (or give ID as the operand)");
@@ -84,7 +106,13 @@ int run_check(const Args& args) {
   line.positional.add("id", 1);
   po::variables_map vm;
   if (auto code = parse(args, line, vm)) return *code;
-  if (id.empty()) return fail("check: which container? (hookwire check ID)", 2);
+  if (id.empty()) {
+    try {
+      return check_everything(state_dir);
+    } catch (const Error& e) {
+      return fail(std::string("check: ") + e.what(), e.exit_code());
+    }
+  }
   // The id names the record's file, so it is held to the hooks' rule before any
   // path is built from it: "../../etc/passwd" is refused, not read.
   if (!is_valid_container_id(id))
@@ -100,13 +128,34 @@ int run_check(const Args& args) {
   }
 }
 
+int run_reload(const Args& args) {
+  CommandLine line("reload",
+                   "Usage: hookwire reload [--state-dir DIR]\n\n"
+                   "Rebuilds hookwire's nftables table (inet hookwire) from the ledger: a fresh\n"
+                   "skeleton, then the NAT, isolation and published-port elements of every\n"
+                   "recorded container. Run it after `nft flush ruleset` or a firewalld reload.\n"
+                   "Touches no other table.\n");
+  std::string state_dir;
+  add_state_dir(line, state_dir);
+  po::variables_map vm;
+  if (auto code = parse(args, line, vm)) return *code;
+  try {
+    auto restored = reload_firewall(state_dir);
+    std::cout << "rebuilt table inet hookwire: " << restored << " container(s)\n";
+    return 0;
+  } catch (const Error& e) {
+    return fail(std::string("reload: ") + e.what(), e.exit_code());
+  }
+}
+
 int run_gc(const Args& args) {
   CommandLine line("gc",
                    "Usage: hookwire gc [--state-dir DIR]\n\n"
                    "Releases the links, leases and records of containers whose network namespace\n"
                    "is gone (a runtime that never ran poststop), unreadable records, leases without\n"
-                   "a record, leftovers of interrupted writes, and stale lock files. Prints what it\n"
-                   "released. A container a hook holds at that moment is skipped.\n");
+                   "a record, host ports and firewall elements without a record, leftovers of\n"
+                   "interrupted writes, and stale lock files. Prints what it released. A container\n"
+                   "a hook holds at that moment is skipped.\n");
   std::string state_dir;
   add_state_dir(line, state_dir);
   po::variables_map vm;

@@ -20,6 +20,7 @@ int run_validate(const Args& args);
 int run_ls(const Args& args);
 int run_check(const Args& args);
 int run_gc(const Args& args);
+int run_reload(const Args& args);
 int run_install(const Args& args);
 int run_hooks_dir(const Args& args);
 

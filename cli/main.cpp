@@ -23,8 +23,10 @@ Commands:
                                prints it normalised, as runc would write it
   validate profile FILE        check a hookwire network profile
   ls [--json]                  list the wired containers
-  check ID                     compare a container's links, addresses and routes with its record
+  check [ID]                   compare a container's links, addresses, routes, host ports and
+                               firewall elements with its record (without ID: all of them)
   gc                           release what containers that are gone left behind
+  reload                       rebuild hookwire's nftables table from the ledger
   install --bundle DIR [--network NAME]
                                add hookwire's hooks to a bundle's config.json (runc, crun)
   hooks-dir DIR                write podman/CRI-O hooks.d files into DIR
@@ -58,15 +60,9 @@ int run_help(const Args& args) {
 }
 
 const std::map<std::string, int (*)(const Args&)> kCommands = {
-    {"hook", run_hook},
-    {"validate", run_validate},
-    {"ls", run_ls},
-    {"check", run_check},
-    {"gc", run_gc},
-    {"install", run_install},
-    {"hooks-dir", run_hooks_dir},
-    {"version", run_version},
-    {"help", run_help},
+    {"hook", run_hook},       {"validate", run_validate}, {"ls", run_ls},           {"check", run_check},
+    {"gc", run_gc},           {"reload", run_reload},     {"install", run_install}, {"hooks-dir", run_hooks_dir},
+    {"version", run_version}, {"help", run_help},
 };
 
 }  // namespace

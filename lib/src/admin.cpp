@@ -5,6 +5,8 @@
 #include <hookwire/ipam.h>
 
 #include "dir_util.h"
+#include "firewall.h"
+#include "host_ports.h"
 #include "fs_util.h"
 #include "id_lock.h"
 #include "json_util.h"
@@ -33,6 +35,8 @@ std::string describe(const std::string& id, const Released& released) {
   std::vector<std::string> parts;
   if (!released.links.empty()) parts.push_back("links " + join(released.links));
   if (!released.addresses.empty()) parts.push_back("leases " + join(released.addresses));
+  if (!released.ports.empty()) parts.push_back("host ports " + join(released.ports));
+  if (released.elements) parts.push_back(std::to_string(released.elements) + " firewall element(s)");
   if (released.record) parts.push_back("record");
   return "released " + id + ": " + (parts.empty() ? "nothing left" : join(parts, "; "));
 }
@@ -95,7 +99,7 @@ bool release_orphan(const std::string& state_dir, const std::string& dir, const 
   auto lock = IdLock::try_acquire(state_dir, lease.owner);
   if (!lock) return false;
   if (Ledger(state_dir).holds(lease.owner)) return false;  // even unreadable: gc of that record is its own turn
-  bool released = release_lease(dir, *IpAddress::parse(lease.name), lease.owner);
+  bool released = release_named_lease(dir, lease.name, lease.owner);
   lock->retire();
   return released;
 }
@@ -215,7 +219,26 @@ std::vector<std::string> check_container(const std::string& state_dir, const std
   for (const auto& route : entry->routes) {
     if (!has_route(routes, route)) differences.push_back("route " + describe_route(route) + " is missing");
   }
+  for (const auto& port : leased_ports(entry->firewall)) {
+    auto holders = read_lease_dir(host_port_dir(state_dir), LeaseKind::host_port);
+    auto name = host_port_name(port);
+    bool held = std::any_of(holders.begin(), holders.end(),
+                            [&](const LeaseFile& lease) { return lease.name == name && lease.owner == id; });
+    if (!held)
+      differences.push_back("host port " + std::to_string(port.port) + "/" + std::string(protocol_name(port.protocol)) +
+                            " is not leased to it");
+  }
+  for (auto& line : firewall_differences(entry->firewall)) differences.push_back(std::move(line));
   return differences;
+}
+
+std::size_t reload_firewall(const std::string& state_dir) {
+  check_state_dir(state_dir, true);
+  return firewall_reload(state_dir);
+}
+
+std::vector<std::string> firewall_extra_elements(const std::string& state_dir) {
+  return firewall_extras(state_dir, true);
 }
 
 std::vector<std::string> collect_garbage(const std::string& state_dir) {
@@ -226,11 +249,14 @@ std::vector<std::string> collect_garbage(const std::string& state_dir) {
   std::set<std::string> live;
   for (const auto& id : ledger.ids())
     if (auto line = collect_id(state_dir, id, quiet, live)) lines.push_back(*line);
-  for (const auto& dir : pool_dirs(state_dir)) {
-    for (const auto& lease : read_lease_dir(dir)) {
+  std::vector<std::pair<std::string, LeaseKind>> lease_dirs;
+  for (const auto& dir : pool_dirs(state_dir)) lease_dirs.emplace_back(dir, LeaseKind::address);
+  lease_dirs.emplace_back(host_port_dir(state_dir), LeaseKind::host_port);
+  for (const auto& [dir, kind] : lease_dirs) {
+    for (const auto& lease : read_lease_dir(dir, kind)) {
       std::string path = dir + "/" + lease.name;
       if (!lease.valid) {
-        if (remove_stray_lease_file(dir, lease.name))
+        if (remove_stray_lease_file(dir, lease.name, kind))
           lines.push_back("removed " + path + " (not a lease hookwire wrote)");
         continue;
       }
@@ -241,6 +267,7 @@ std::vector<std::string> collect_garbage(const std::string& state_dir) {
     for (const auto& path : remove_temp_files(dir)) lines.push_back("removed " + path + " (interrupted write)");
   }
   for (const auto& path : remove_temp_files(ledger.dir())) lines.push_back("removed " + path + " (interrupted write)");
+  for (auto& line : firewall_extras(state_dir, false)) lines.push_back(std::move(line));
   for (const auto& path : remove_stale_locks(state_dir)) lines.push_back("removed " + path + " (stale lock)");
   return lines;
 }

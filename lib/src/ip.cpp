@@ -47,6 +47,13 @@ bool IpAddress::is_unspecified() const {
   return true;
 }
 
+bool IpAddress::is_loopback() const {
+  if (family_ == Family::v4) return bytes_[0] == 127;
+  for (std::size_t i = 0; i < 15; ++i)
+    if (bytes_[i] != 0) return false;
+  return bytes_[15] == 1;
+}
+
 IpAddress IpAddress::plus(std::uint64_t n) const {
   IpAddress out = *this;
   unsigned carry = 0;

@@ -4,6 +4,7 @@
 #include <hookwire/state.h>
 
 #include "dir_util.h"
+#include "host_ports.h"
 #include "fs_util.h"
 #include "json_util.h"
 #include "unique_fd.h"
@@ -69,6 +70,11 @@ std::uint64_t offset_of(const PoolSpec& spec, const IpAddress& ip) {
     return value;
   };
   return low64(ip) - low64(spec.subnet.network().address);
+}
+
+// Whether `name` is what a lease directory of `kind` names its leases by.
+bool is_lease_name(const std::string& name, LeaseKind kind) {
+  return kind == LeaseKind::address ? IpAddress::parse(name).has_value() : parse_host_port_name(name).has_value();
 }
 
 }  // namespace
@@ -163,7 +169,7 @@ std::vector<std::string> pool_dirs(const std::string& state_dir) {
   return out;
 }
 
-std::vector<LeaseFile> read_lease_dir(const std::string& path) {
+std::vector<LeaseFile> read_lease_dir(const std::string& path, LeaseKind kind) {
   std::vector<LeaseFile> out;
   for (const auto& name : list_dir(path)) {
     if (name[0] == '.') continue;
@@ -172,7 +178,7 @@ std::vector<LeaseFile> read_lease_dir(const std::string& path) {
     auto owner = read_owner(path + "/" + lease.name);
     lease.owner = owner.value_or("");
     // The owner names a lock file and a record: only a valid container id is one.
-    lease.valid = owner.has_value() && IpAddress::parse(lease.name).has_value() && is_valid_container_id(lease.owner);
+    lease.valid = owner.has_value() && is_lease_name(lease.name, kind) && is_valid_container_id(lease.owner);
     out.push_back(std::move(lease));
   }
   return out;
@@ -183,9 +189,12 @@ std::string pool_dir(const std::string& state_dir, std::string_view pool_key) {
 }
 
 bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner) {
+  return release_named_lease(dir, address.str(), owner);
+}
+
+bool release_named_lease(const std::string& dir, const std::string& name, std::string_view owner) {
   auto pool_lock = lock_pool_dir(dir);
   if (!pool_lock) return false;
-  std::string name = address.str();
   if (read_owner_at(pool_lock.get(), name) != owner) return false;
   if (unlinkat(pool_lock.get(), name.c_str(), 0) != 0) {
     if (errno == ENOENT) return false;
@@ -194,22 +203,22 @@ bool release_lease(const std::string& dir, const IpAddress& address, std::string
   return true;
 }
 
-bool remove_stray_lease_file(const std::string& dir, const std::string& name) {
+bool remove_stray_lease_file(const std::string& dir, const std::string& name, LeaseKind kind) {
   auto pool_lock = lock_pool_dir(dir);
   if (!pool_lock) return false;
   // Re-judged under the lock: a valid lease is never a stray.
   auto owner = read_owner_at(pool_lock.get(), name);
-  if (owner && is_valid_container_id(*owner) && IpAddress::parse(name)) return false;
+  if (owner && is_valid_container_id(*owner) && is_lease_name(name, kind)) return false;
   struct stat st;
   if (fstatat(pool_lock.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   return unlinkat(pool_lock.get(), name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0;
 }
 
-std::vector<std::string> release_owner(const std::string& dir, std::string_view owner) {
+std::vector<std::string> release_owner(const std::string& dir, std::string_view owner, LeaseKind kind) {
   std::vector<std::string> released;
-  for (const auto& lease : read_lease_dir(dir)) {
+  for (const auto& lease : read_lease_dir(dir, kind)) {
     if (!lease.valid || lease.owner != owner) continue;
-    if (release_lease(dir, *IpAddress::parse(lease.name), owner)) released.push_back(lease.name);
+    if (release_named_lease(dir, lease.name, owner)) released.push_back(lease.name);
   }
   return released;
 }

@@ -31,6 +31,20 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
                       {"gateway", r.gateway},
                       {"source", r.source},
                       {"interface_name", r.interface_name}});
+  nlohmann::ordered_json members = nlohmann::ordered_json::array();
+  for (const auto& m : e.firewall.members) members.push_back({{"address", m.address}, {"bridge", m.bridge}});
+  nlohmann::ordered_json ports = nlohmann::ordered_json::array();
+  for (const auto& p : e.firewall.ports)
+    ports.push_back({{"host_address", p.host_address},
+                     {"protocol", p.protocol},
+                     {"host_port", p.host_port},
+                     {"address", p.address},
+                     {"port", p.port}});
+  nlohmann::ordered_json firewall = {{"members", members},
+                                     {"nat4", e.firewall.nat4},
+                                     {"nat6", e.firewall.nat6},
+                                     {"isolate", e.firewall.isolate},
+                                     {"ports", ports}};
   return {
       {"id", e.id},
       {"profile", e.profile},
@@ -45,6 +59,7 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
       {"addresses", addresses},
       {"routes", routes},
       {"pools", e.pools},
+      {"firewall", firewall},
       {"created", e.created},
       {"updated", e.updated},
   };
@@ -80,6 +95,27 @@ LedgerEntry from_json(const nlohmann::json& j, const JsonPath& at) {
                           string_field(r, "source", w), string_field(r, "interface_name", w)});
     });
   e.pools = read_strings(require_member(j, "pools", at), at.key("pools"));
+  // Records written before the firewall was recorded have none.
+  if (const auto* firewall = find_member(j, "firewall")) {
+    auto fat = at.key("firewall");
+    expect_object(*firewall, fat);
+    if (const auto* members = find_member(*firewall, "members"))
+      read_array(*members, fat.key("members"), [&](const nlohmann::json& m, const JsonPath& w) {
+        e.firewall.members.push_back({read_string(require_member(m, "address", w), w.key("address")),
+                                      read_string(require_member(m, "bridge", w), w.key("bridge"))});
+      });
+    e.firewall.nat4 = bool_field(*firewall, "nat4", fat);
+    e.firewall.nat6 = bool_field(*firewall, "nat6", fat);
+    e.firewall.isolate = bool_field(*firewall, "isolate", fat);
+    if (const auto* ports = find_member(*firewall, "ports"))
+      read_array(*ports, fat.key("ports"), [&](const nlohmann::json& p, const JsonPath& w) {
+        e.firewall.ports.push_back({read_string(require_member(p, "host_address", w), w.key("host_address")),
+                                    read_string(require_member(p, "protocol", w), w.key("protocol")),
+                                    read_integer<std::uint16_t>(require_member(p, "host_port", w), w.key("host_port")),
+                                    read_string(require_member(p, "address", w), w.key("address")),
+                                    read_integer<std::uint16_t>(require_member(p, "port", w), w.key("port"))});
+      });
+  }
   e.created = read_string(require_member(j, "created", at), at.key("created"));
   e.updated = read_string(require_member(j, "updated", at), at.key("updated"));
   return e;

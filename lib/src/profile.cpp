@@ -30,6 +30,46 @@ std::optional<PoolSpec> pool_from_json(const nlohmann::json& ipam, const char* f
   return PoolSpec{*subnet, *gateway};
 }
 
+// "8000-8999" or "8080"; nullopt when it is neither (0 and reversed ranges included).
+std::optional<PortRange> parse_port_range(std::string_view text) {
+  auto number = [](std::string_view digits) -> std::optional<std::uint16_t> {
+    if (digits.empty() || digits.size() > 5) return std::nullopt;
+    unsigned value = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+  };
+  auto dash = text.find('-');
+  auto first = number(text.substr(0, dash));
+  auto last = dash == std::string_view::npos ? first : number(text.substr(dash + 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  return PortRange{*first, *last};
+}
+
+PortPolicy ports_from_json(const nlohmann::json& ports, const JsonPath& at) {
+  expect_object(ports, at);
+  PortPolicy policy;
+  policy.enabled = true;
+  for (const auto& text : strings_field(ports, "ranges", at)) {
+    auto range = parse_port_range(text);
+    if (!range) at.key("ranges").fail("not a port range (1-65535, FIRST-LAST): " + quote_for_message(text));
+    policy.ranges.push_back(*range);
+  }
+  if (find_member(ports, "addresses")) {
+    policy.any_address = false;
+    for (const auto& text : strings_field(ports, "addresses", at)) {
+      auto address = IpAddress::parse(text);
+      if (!address) at.key("addresses").fail("not an IP address: " + quote_for_message(text));
+      policy.addresses.push_back(*address);
+    }
+  }
+  if (find_member(ports, "max")) policy.max = integer_field<std::size_t>(ports, "max", at);
+  return policy;
+}
+
 // Every message names the profile first: "profile web: networks[0].mtu: ...".
 Profile profile_from_json(const nlohmann::json& document, std::string name) {
   const JsonPath at("profile " + name);
@@ -48,6 +88,13 @@ Profile profile_from_json(const nlohmann::json& document, std::string name) {
     profile.dns.options = strings_field(*dns, "options", at.key("dns"));
   }
   profile.etc_hosts = bool_field(document, "etc_hosts", at);
+  if (const auto* nat = find_member(document, "nat")) {
+    expect_object(*nat, at.key("nat"));
+    profile.nat.outbound = bool_field(*nat, "outbound", at.key("nat"));
+    profile.nat.ipv6 = bool_field(*nat, "ipv6", at.key("nat"));
+  }
+  if (const auto* ports = find_member(document, "ports")) profile.ports = ports_from_json(*ports, at.key("ports"));
+  if (find_member(document, "isolate")) profile.isolate = bool_field(document, "isolate", at);
   if (const auto* sysctls = find_member(document, "sysctls")) {
     expect_object(*sysctls, at.key("sysctls"), "an object of strings");
     for (const auto& [key, value] : sysctls->items())
@@ -136,6 +183,20 @@ std::vector<std::string> validate(const Profile& profile) {
   for (const auto* list : {&profile.dns.search, &profile.dns.options})
     for (const auto& item : *list)
       if (!is_token(item)) problems.push_back("dns: not a single word: " + quote_for_message(item));
+  if (profile.nat.ipv6 && !profile.nat.outbound) problems.push_back("nat.ipv6: needs nat.outbound");
+  if (profile.nat.ipv6 && (!profile.ipv6 || !profile.ipv6->subnet.address.is_unique_local()))
+    problems.push_back("nat.ipv6: NAT66 is only for a unique local (fc00::/7) ipam.ipv6 pool");
+  if (profile.ports.enabled) {
+    if (profile.ports.ranges.empty()) problems.push_back("ports.ranges: no host port may be published");
+    if (profile.ports.max == 0 || profile.ports.max > kMaxPublishedPortsPerContainer)
+      problems.push_back("ports.max: " + std::to_string(profile.ports.max) + " is not within 1-" +
+                         std::to_string(kMaxPublishedPortsPerContainer));
+    for (const auto& address : profile.ports.addresses)
+      if (address.is_loopback() && address.family() == Family::v6)
+        problems.push_back(
+            "ports.addresses: ::1 cannot be forwarded to a container (the kernel routes no IPv6 "
+            "loopback traffic out of the host's lo)");
+  }
   for (const auto& [key, value] : profile.sysctls) {
     if (!is_allowed_sysctl(key))
       problems.push_back("sysctls: " + quote_for_message(key) +

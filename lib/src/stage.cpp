@@ -65,9 +65,13 @@ void mark_running(const std::string& state_dir, const State& state, Logger& log)
 void unwire_container(const std::string& state_dir, const State& state, Logger& log) {
   if (!check_state_dir(state_dir, false)) return;
   auto released = unwire_id(state_dir, state.id, log);
+  if (!released.conntrack_error.empty())
+    log.warning("could not forget the conntrack entries of its addresses and ports: " + released.conntrack_error);
   if (released.record || !released.links.empty() || !released.addresses.empty())
     log.info("unwired " + std::to_string(released.links.size()) + " link(s), " +
-             std::to_string(released.addresses.size()) + " lease(s)");
+             std::to_string(released.addresses.size()) + " lease(s), " + std::to_string(released.ports.size()) +
+             " host port(s), " + std::to_string(released.elements) + " firewall element(s), " +
+             std::to_string(released.flows) + " conntrack entr" + (released.flows == 1 ? "y" : "ies"));
 }
 
 void run_stage(HookName stage, const Options& options, const State& state, Logger& log) {

@@ -5,8 +5,11 @@
 #include <hookwire/ipam.h>
 #include <hookwire/network.h>
 
+#include "conntrack.h"
 #include "fault.h"
+#include "firewall.h"
 #include "fs_util.h"
+#include "host_ports.h"
 #include "id_lock.h"
 #include "netns_find.h"
 
@@ -49,6 +52,9 @@ std::vector<PlannedVeth> plan_veths(const Profile& profile, const State& state, 
     Network network = networks[i];
     if (network.host_interface_name.empty()) network.host_interface_name = host_link_name(state.id, out.size());
     if (out.empty() && choices.mac) network.mac_address = choices.mac->str();
+    // Where the kernel bridges netfilter (br_netfilter), a container that reaches
+    // its own published port gets its packet back through its own bridge port.
+    if (!choices.ports.empty()) network.hairpin_mode = true;
     out.push_back({i, std::move(network)});
   }
   if (choices.ip && (!profile.ipv4 || out.empty()))
@@ -64,14 +70,21 @@ std::vector<PlannedVeth> plan_veths(const Profile& profile, const State& state, 
   return out;
 }
 
-// Undoes a wiring in progress unless dismissed: leases, then the ledger record.
-// (The links are the Wiring's own business.)
+// Undoes a wiring in progress unless dismissed: firewall elements, host ports,
+// leases, then the ledger record. (The links are the Wiring's own business.)
 class LeaseRollback {
  public:
-  LeaseRollback(const Ledger& ledger, const std::string& id) : ledger_(ledger), id_(id) {}
+  LeaseRollback(const Ledger& ledger, const std::string& state_dir, const std::string& id)
+      : ledger_(ledger), state_dir_(state_dir), id_(id) {}
   ~LeaseRollback() {
     if (dismissed_) return;
     try {
+      if (firewall_) firewall_remove(*firewall_);
+    } catch (...) {
+      // Best effort, as below; gc deletes elements that no record holds.
+    }
+    try {
+      for (const auto& port : ports_) release_host_port(state_dir_, port, id_);
       for (auto& [pool, ip] : leases_) pool.release(ip, id_);
       ledger_.remove(id_);
     } catch (...) {
@@ -79,14 +92,28 @@ class LeaseRollback {
     }
   }
   void add(const Pool& pool, const IpAddress& ip) { leases_.emplace_back(pool, ip); }
+  void add(const HostPort& port) { ports_.push_back(port); }
+  void added(const LedgerFirewall& firewall) { firewall_ = &firewall; }
   void dismiss() { dismissed_ = true; }
 
  private:
   const Ledger& ledger_;
+  const std::string& state_dir_;
   const std::string& id_;
   std::vector<std::pair<Pool, IpAddress>> leases_;
+  std::vector<HostPort> ports_;
+  const LedgerFirewall* firewall_ = nullptr;
   bool dismissed_ = false;
 };
+
+// The container's addresses, each with the bridge of its veth.
+std::vector<LedgerMember> members_of(const std::vector<PlannedVeth>& planned) {
+  std::vector<LedgerMember> members;
+  for (const auto& veth : planned)
+    for (const auto* text : {&veth.network.address, &veth.network.ipv6_address})
+      if (auto cidr = Cidr::parse(*text)) members.push_back({cidr->address.str(), veth.network.bridge});
+  return members;
+}
 
 // The wiring proper, under the id's lock: stale records, intent, leases, bridge,
 // links, routes, the completed record, then the chained hooks.
@@ -137,7 +164,7 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   ledger.write(entry);
   fault_point("intent recorded");
 
-  LeaseRollback lease_rollback(ledger, state.id);
+  LeaseRollback lease_rollback(ledger, state_dir, state.id);
   std::map<std::string, std::set<Cidr>> bridge_addresses;
   // One default route per family: the first veth without a gateway of its own
   // gets the pool's, the others would only collide with it (EEXIST).
@@ -173,9 +200,23 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   }
   fault_point("addresses leased");
 
-  for (const auto& [bridge, addresses] : bridge_addresses)
+  // The firewall facts go on record before the first host port or element, so
+  // that poststop or gc can undo them after a crash at any later point.
+  entry.firewall = plan_firewall(profile, choices.ports, members_of(planned));
+  ledger.write(entry);
+  for (const auto& port : leased_ports(entry.firewall)) {
+    lease_host_port(state_dir, port, state.id);
+    lease_rollback.add(port);
+  }
+  fault_point("ports leased");
+
+  std::vector<std::string> bridge_names;
+  for (const auto& [bridge, addresses] : bridge_addresses) {
     ensure_bridge({bridge, std::vector<Cidr>(addresses.begin(), addresses.end())});
+    bridge_names.push_back(bridge);
+  }
   fault_point("bridge ensured");
+  prepare_host(profile, bridge_names, log);
 
   Wiring wiring(netns, owner_alias(state.id));
   std::size_t next_veth = 0;
@@ -192,6 +233,10 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     fault_point("route added");
   }
 
+  lease_rollback.added(entry.firewall);
+  firewall_add(state_dir, entry.firewall, log);
+  fault_point("firewall added");
+
   entry.status = "wired";
   ledger.write(entry);
   fault_point("record completed");
@@ -203,8 +248,13 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   std::vector<std::string> names, addresses;
   for (const auto& link : entry.links) names.push_back(link.container + "<->" + link.host + "@" + link.bridge);
   for (const auto& address : entry.addresses) addresses.push_back(address.cidr);
-  log.info("wired " + join(names) + (addresses.empty() ? "" : " with " + join(addresses)) + " (profile " +
-           profile.name + ")");
+  std::vector<std::string> ports;
+  for (const auto& port : entry.firewall.ports)
+    ports.push_back(
+        (port.host_address.find(':') != std::string::npos ? "[" + port.host_address + "]" : port.host_address) + ":" +
+        std::to_string(port.host_port) + "->" + std::to_string(port.port) + "/" + port.protocol);
+  log.info("wired " + join(names) + (addresses.empty() ? "" : " with " + join(addresses)) +
+           (ports.empty() ? "" : ", publishing " + join(ports)) + " (profile " + profile.name + ")");
 }
 
 }  // namespace
@@ -220,6 +270,7 @@ std::string host_link_name(std::string_view id, std::size_t index) {
 void wire(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
           const Choices& choices, Logger& log) {
   auto planned = plan_veths(profile, state, choices);
+  check_ports(profile, choices.ports);
   auto netns = find_container_netns(state);
   if (!netns) {
     log.warning("no network namespace to wire (no pid, and no namespace path in the bundle); skipping");
@@ -252,6 +303,18 @@ Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
   Released released;
   for (const auto& link : entry.links)
     if (remove_host_link(link.host, owner_alias(entry.id))) released.links.push_back(link.host);
+  // The elements go before the leases: a failure here leaves the record, the
+  // leases and the elements together, for the next poststop or gc.
+  released.elements = firewall_remove(entry.firewall);
+  std::vector<HostPort> ports;
+  if (entry.status == "wiring") {
+    ports = release_host_ports_of(state_dir, entry.id);
+  } else {
+    for (const auto& port : leased_ports(entry.firewall))
+      if (release_host_port(state_dir, port, entry.id)) ports.push_back(port);
+  }
+  for (const auto& port : ports)
+    released.ports.push_back(std::to_string(port.port) + "/" + std::string(protocol_name(port.protocol)));
   if (entry.status == "wiring") {
     // A crash may have leased addresses the record never got to list.
     for (const auto& key : entry.pools) {
@@ -264,6 +327,18 @@ Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
       if (address.pool.empty() || !cidr) continue;
       if (release_lease(pool_dir(state_dir, address.pool), cidr->address, entry.id))
         released.addresses.push_back(cidr->address.str());
+    }
+  }
+  // Flows that name a released address or port would otherwise carry on into
+  // the next holder (a UDP flow is never idle long enough to expire).
+  if (!entry.firewall.empty()) {
+    std::vector<IpAddress> addresses;
+    for (const auto& member : entry.firewall.members)
+      if (auto ip = IpAddress::parse(member.address)) addresses.push_back(*ip);
+    try {
+      released.flows = forget_conntrack(addresses, ports);
+    } catch (const Error& e) {
+      released.conntrack_error = e.what();
     }
   }
   released.record = Ledger(state_dir).remove(entry.id);
@@ -293,6 +368,10 @@ Released unwire_id_locked(const std::string& state_dir, const std::string& id, L
     if (remove_host_link(name, owner_alias(id))) released.links.push_back(name);
   }
   released.addresses = release_everywhere(state_dir, id);
+  for (const auto& port : release_host_ports_of(state_dir, id))
+    released.ports.push_back(std::to_string(port.port) + "/" + std::string(protocol_name(port.protocol)));
+  // Its firewall elements are unknown without the record: gc deletes them as
+  // elements that no record holds.
   released.record = ledger.remove(id);
   return released;
 }

@@ -28,10 +28,15 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
 struct Released {
   std::vector<std::string> links;
   std::vector<std::string> addresses;
+  std::vector<std::string> ports;  // "8080/tcp"
+  std::size_t elements = 0;        // firewall elements deleted
+  std::size_t flows = 0;           // conntrack entries forgotten
+  std::string conntrack_error;     // why they could not be, when they could not
   bool record = false;
 };
 
-/// Undoes what `entry` records: host links, leases, then the record itself (last,
+/// Undoes what `entry` records: host links, firewall elements, host ports, leases,
+/// conntrack entries of its addresses and ports, then the record itself (last,
 /// so an interrupted teardown can be run again). Missing pieces are success. The
 /// caller holds the id's lock.
 Released unwire(const std::string& state_dir, const LedgerEntry& entry);

@@ -13,8 +13,9 @@ namespace hookwire {
 /// ones are skipped (gc repairs them).
 HOOKWIRE_EXPORT std::vector<LedgerEntry> list_entries(const std::string& state_dir);
 
-/// Compares container `id`'s links, addresses, default routes and the profile's
-/// extra routes with its record, under the id's lock.
+/// Compares container `id`'s links, addresses, default routes, the profile's
+/// extra routes, host port leases and firewall elements with its record, under
+/// the id's lock.
 /// Returns one line per difference; empty when all is as recorded. An unknown id
 /// is Error::input, and so is an id that is not valid (state.h).
 HOOKWIRE_EXPORT std::vector<std::string> check_container(const std::string& state_dir, const std::string& id);
@@ -25,4 +26,11 @@ HOOKWIRE_EXPORT std::vector<std::string> check_container(const std::string& stat
 /// line per thing released.
 HOOKWIRE_EXPORT std::vector<std::string> collect_garbage(const std::string& state_dir);
 
+/// Rebuilds hookwire's nftables table (inet hookwire) from the ledger: a fresh
+/// skeleton and the elements of every recorded container, after `nft flush
+/// ruleset` or a firewalld reload. Returns how many containers it restored.
+HOOKWIRE_EXPORT std::size_t reload_firewall(const std::string& state_dir);
+/// The elements of hookwire's table that no record holds, one line each
+/// (`hookwire check` without an id; gc deletes them).
+HOOKWIRE_EXPORT std::vector<std::string> firewall_extra_elements(const std::string& state_dir);
 }  // namespace hookwire

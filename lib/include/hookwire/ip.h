@@ -31,7 +31,11 @@ class HOOKWIRE_EXPORT IpAddress {
 
   bool is_multicast() const;
   bool is_unspecified() const;
-  /// The address `n` places after this one (wrapping is the caller's concern).
+  /// 127.0.0.0/8 or ::1.
+  bool is_loopback() const;
+  /// fc00::/7 (an IPv6 unique local address); false for IPv4.
+  bool is_unique_local() const { return family_ == Family::v6 && (bytes_[0] & 0xfe) == 0xfc; }
+  /// The address `n` places `n` places after this one (wrapping is the caller's concern).
   IpAddress plus(std::uint64_t n) const;
   /// Whether the host bits below `prefix` are all zero / all one.
   bool host_bits_zero(int prefix) const;

@@ -54,6 +54,10 @@ class HOOKWIRE_EXPORT Pool {
   std::uint64_t last_tries_ = 0;
 };
 
+/// What a lease directory's names are: addresses (a pool's) or host ports
+/// ("tcp-8080", STATE_DIR/ports).
+enum class LeaseKind { address, host_port };
+
 /// One entry of a lease directory as found on disk. `valid` is false for anything
 /// hookwire did not write: not a symlink, not named by an address, or not owned
 /// by a valid container id.
@@ -69,17 +73,21 @@ HOOKWIRE_EXPORT std::string pool_dir(const std::string& state_dir, std::string_v
 /// did. Atomic against every other remover (they all hold the pool's lock), so it
 /// never removes a lease that another container took meanwhile.
 HOOKWIRE_EXPORT bool release_lease(const std::string& dir, const IpAddress& address, std::string_view owner);
+/// The same for a lease named `name` (an address's text, or a host port's name).
+HOOKWIRE_EXPORT bool release_named_lease(const std::string& dir, const std::string& name, std::string_view owner);
 /// Releases every lease `owner` holds in `dir` (a scan). Returns the addresses, as text.
-HOOKWIRE_EXPORT std::vector<std::string> release_owner(const std::string& dir, std::string_view owner);
+HOOKWIRE_EXPORT std::vector<std::string> release_owner(const std::string& dir, std::string_view owner,
+                                                       LeaseKind kind = LeaseKind::address);
 
 /// Removes `name` from lease directory `dir` if it is not a lease hookwire wrote
 /// (judged again under the pool's lock). Returns whether it did.
-HOOKWIRE_EXPORT bool remove_stray_lease_file(const std::string& dir, const std::string& name);
+HOOKWIRE_EXPORT bool remove_stray_lease_file(const std::string& dir, const std::string& name,
+                                             LeaseKind kind = LeaseKind::address);
 
 /// The lease directories that exist under STATE_DIR/ipam.
 HOOKWIRE_EXPORT std::vector<std::string> pool_dirs(const std::string& state_dir);
 /// The entries of one lease directory (hidden files such as the hint excluded).
-HOOKWIRE_EXPORT std::vector<LeaseFile> read_lease_dir(const std::string& dir);
+HOOKWIRE_EXPORT std::vector<LeaseFile> read_lease_dir(const std::string& dir, LeaseKind kind = LeaseKind::address);
 /// Releases every lease of `owner` in every pool under the state dir. Returns the
 /// addresses released, as text.
 HOOKWIRE_EXPORT std::vector<std::string> release_everywhere(const std::string& state_dir, std::string_view owner);

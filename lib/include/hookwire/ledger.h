@@ -38,6 +38,36 @@ struct HOOKWIRE_EXPORT LedgerRoute {
   bool operator==(const LedgerRoute&) const = default;
 };
 
+/// A container address and the bridge it sits on: the firewall knows a container
+/// by these (isolation, hairpin NAT).
+struct HOOKWIRE_EXPORT LedgerMember {
+  std::string address;  // no prefix
+  std::string bridge;
+  bool operator==(const LedgerMember&) const = default;
+};
+
+/// One published host port of one family, and where it leads.
+struct HOOKWIRE_EXPORT LedgerPort {
+  std::string host_address;  // "0.0.0.0" or "::": every host address of that family
+  std::string protocol;      // "tcp", "udp", "sctp"
+  std::uint16_t host_port = 0;
+  std::string address;  // the container's
+  std::uint16_t port = 0;
+  bool operator==(const LedgerPort&) const = default;
+};
+
+/// What the container has in hookwire's nftables table: its elements follow from
+/// this alone (firewall.h), so teardown, check, gc and reload need nothing else.
+struct HOOKWIRE_EXPORT LedgerFirewall {
+  std::vector<LedgerMember> members;
+  bool nat4 = false;     // its IPv4 addresses are masqueraded on the way out
+  bool nat6 = false;     // and its IPv6 ones
+  bool isolate = false;  // its profile isolates it from other networks
+  std::vector<LedgerPort> ports;
+  bool empty() const { return members.empty() && ports.empty(); }
+  bool operator==(const LedgerFirewall&) const = default;
+};
+
 /// What was done for one container.
 struct HOOKWIRE_EXPORT LedgerEntry {
   std::string id;
@@ -53,6 +83,7 @@ struct HOOKWIRE_EXPORT LedgerEntry {
   std::vector<LedgerAddress> addresses;
   std::vector<LedgerRoute> routes;  // the profile's extra routes, for `hookwire check`
   std::vector<std::string> pools;   // pool keys where leases may exist
+  LedgerFirewall firewall;          // its nftables elements and host port leases
   std::string created;              // RFC 3339, UTC
   std::string updated;
 };

@@ -3,6 +3,7 @@
 // Reading them from files, with the ownership checks, is profile_load.h's.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,28 @@ struct HOOKWIRE_EXPORT DnsSpec {
   std::vector<std::string> options;
 };
 
+/// "nat": masquerade for what the profile's containers send out of the host.
+struct HOOKWIRE_EXPORT NatSpec {
+  bool outbound = false;  // "outbound": IPv4 (and IPv6 with "ipv6") leaving through any other interface
+  bool ipv6 = false;      // "ipv6": NAT66 too, for a ULA (fc00::/7) pool only
+};
+
+/// An inclusive range of host ports, "8000-8999" or "8080".
+struct HOOKWIRE_EXPORT PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  bool contains(std::uint16_t port) const { return port >= first && port <= last; }
+};
+
+/// "ports": which host ports the containers may publish (io.hookwire.ports).
+struct HOOKWIRE_EXPORT PortPolicy {
+  bool enabled = false;              // the key is there: without it nothing is published
+  std::vector<PortRange> ranges;     // "ranges": the host ports that may be asked for
+  std::vector<IpAddress> addresses;  // "addresses": the host addresses; 0.0.0.0 / :: mean every one
+  bool any_address = true;           // no "addresses": every address the host has
+  std::size_t max = 32;              // "max": host ports per container, each port of a range counted
+};
+
 /// A profile: /etc/hookwire/networks/NAME.json, or the built-in "default".
 struct HOOKWIRE_EXPORT Profile {
   std::string name;
@@ -42,7 +65,13 @@ struct HOOKWIRE_EXPORT Profile {
   DnsSpec dns;                                 // "dns": resolv.conf is written when it has nameservers
   bool etc_hosts = false;                      // "etc_hosts": write /etc/hosts in the rootfs
   std::map<std::string, std::string> sysctls;  // "sysctls": allowlisted net.* keys
+  NatSpec nat;                                 // "nat"
+  PortPolicy ports;                            // "ports"
+  bool isolate = true;                         // "isolate": false lets other networks' containers in
 };
+
+/// The most host ports a profile's "ports.max" may let one container hold.
+inline constexpr std::size_t kMaxPublishedPortsPerContainer = 1024;
 
 /// The name of the profile used when nothing chooses one.
 inline constexpr std::string_view kDefaultProfileName = "default";
