@@ -405,21 +405,31 @@ std::string describe_element(const nft::Element& element) {
   Reader key{element.key}, data{element.data};
   const std::string& set = element.set;
   Family family = set.ends_with("6") ? Family::v6 : Family::v4;
-  std::string text;
+  // The fields are read in order, one statement each (the order in which the
+  // operands of a + chain are evaluated is unspecified).
+  std::vector<std::string> fields;
   if (set == kBridgeSet) {
-    text = key.ifname();
+    fields.push_back(key.ifname());
   } else if (set.starts_with("members")) {
-    text = key.address(family) + " . " + key.ifname();
+    fields.push_back(key.address(family));
+    fields.push_back(key.ifname());
   } else if (set.starts_with("nat") || set.starts_with("isolated")) {
-    text = key.address(family);
+    fields.push_back(key.address(family));
   } else if (set.starts_with("ports") || set.starts_with("wild")) {
-    if (set.starts_with("ports")) text = key.address(family) + " . ";
-    text += key.protocol() + " . " + key.port();
-    text += " : " + data.address(family) + " . " + data.port();
+    if (set.starts_with("ports")) fields.push_back(key.address(family));
+    fields.push_back(key.protocol());
+    fields.push_back(key.port());
   } else {
-    text = "(" + std::to_string(element.key.size()) + " bytes)";
+    fields.push_back("(" + std::to_string(element.key.size()) + " bytes)");
   }
-  return set + " " + text;
+  std::string text = set + " ";
+  for (std::size_t i = 0; i < fields.size(); ++i) text += (i ? " . " : "") + fields[i];
+  if (!element.data.empty()) {
+    auto address = data.address(family);
+    auto port = data.port();
+    text += " : " + address + " . " + port;
+  }
+  return text;
 }
 
 void prepare_host(const Profile& profile, const std::vector<std::string>& bridges, Logger& log) {
