@@ -274,6 +274,8 @@ table inet hookwire {
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
+    iifname @bridges ip saddr . iifname != @members4 drop
+    iifname @bridges ip6 saddr . iifname != @members6 drop
     ct status dnat return
     ip daddr . iifname @members4 return
     ip6 daddr . iifname @members6 return
