@@ -28,16 +28,19 @@ bool table_exists(const std::string& table);
 
 /// Adds `add` and deletes `remove` in table `inet TABLE`, all in one transaction:
 /// either every change is made or none is. Adding an element that is already
-/// there with the same data is not an error. Throws Error::system with the
-/// kernel's errno, naming the set of the element that failed: ENOENT when the
-/// table, a set or an element to delete is missing.
+/// there with the same data is not an error; with other data it is EEXIST. The
+/// deletions are made first (by key alone), so one commit can give a map key new
+/// data. Throws Error::system with the kernel's errno, naming the set of the
+/// element that failed: ENOENT when the table, a set or an element to delete is
+/// missing (an element listed twice in `remove` is missing the second time).
 void commit(const std::string& table, const std::vector<Element>& add, const std::vector<Element>& remove);
 
 /// Every element of set or map `set` in table `inet TABLE` (one netlink dump).
 std::vector<Element> list_elements(const std::string& table, const std::string& set);
 
 /// Runs `nft -f -` with `text` on its standard input (the skeleton, and the
-/// table's deletion for tests). Throws Error::system naming nft's first error line.
+/// table's deletion for tests). Throws a system Error (Kind::system) whose message
+/// is "nft -f: " and nft's first error line.
 void run_nft(const std::string& text);
 
 }  // namespace hookwire::nft
