@@ -3,13 +3,15 @@
 // match.
 //
 // Cost: the dump reads every entry of the namespace's table, so its time grows
-// with the table, not with what the container held (measured: MEASURED). That
-// is acceptable because only the release path calls this, once per teardown,
-// never the start path. A kernel-side filter would not help: CTA_FILTER ANDs its
-// conditions, so "this address in either direction" would take several dumps,
-// and libnl 3.7 does not build it. Entries are parsed one at a time and dropped
-// unless they match, so memory grows with the matches, not with the table (as
-// nfnl_ct_alloc_cache's copy of the whole table would).
+// with the table, not with what the container held. Measured in a throwaway
+// netns on 2 cores: 10,000 entries take 17-19 ms (25-60 ms while the machine
+// was busy), 100,000 take 150-160 ms; each entry deleted adds one round trip,
+// about 10 µs. That is acceptable because only the release path calls this,
+// once per teardown, never the start path. A kernel-side filter would not help:
+// CTA_FILTER ANDs its conditions, so "this address in either direction" would
+// take several dumps, and libnl 3.7 does not build it. Entries are parsed one at
+// a time and dropped unless they match, so memory grows with the matches, not
+// with the table (as nfnl_ct_alloc_cache's copy of the whole table would).
 #include "conntrack.h"
 
 #include <hookwire/error.h>
