@@ -2,10 +2,11 @@
 # Builds the libFuzzer harnesses (clang 14, ASan+UBSan) in build-fuzz and runs each
 # one for its share of SECONDS (default 60 in all), starting from its seed corpus in
 # tests/fuzz/corpus/NAME/ plus the test fixtures it shares with other tests (below),
-# with the dictionary tests/fuzz/json.dict. New inputs go to build-fuzz/corpus/NAME/,
-# never into the source tree; a crash leaves its input in build-fuzz/artifacts/.
+# with its dictionary (tests/fuzz/json.dict; tests/fuzz/ports.dict for ports). New
+# inputs go to build-fuzz/corpus/NAME/, never into the source tree; a crash leaves
+# its input in build-fuzz/artifacts/.
 #
-# Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: state profile annotations)
+# Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: state profile annotations ports)
 #
 # Prints one line per harness, "fuzz NAME: ok, N execs in S s (R execs/s)" or
 # "fuzz NAME: FAILED ...", writes them as meson-style results to
@@ -18,14 +19,16 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 total=${1:-60}
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(state profile annotations)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(state profile annotations ports)
 case "$total" in
   '' | *[!0-9]*) echo "scripts/fuzz.sh: SECONDS must be a whole number, not '$total'" >&2; exit 2 ;;
 esac
 
 # The longest input each harness is given: room for the seeds (a runc-written
 # config is 8 KB, a State with a 10 KiB id), far below the readers' 1 MiB caps.
-declare -A max_len=([state]=16384 [profile]=16384 [annotations]=4096)
+declare -A max_len=([state]=16384 [profile]=16384 [annotations]=4096 [ports]=4096)
+# The dictionary of each harness: JSON for the documents, the grammar for ports.
+declare -A dict=([state]=json.dict [profile]=json.dict [annotations]=json.dict [ports]=ports.dict)
 # Seeds that are fixtures of other tests too: kept once, where those tests read
 # them, and copied into build-fuzz/seeds/NAME/ at fuzz time.
 declare -A shared_seeds=(
@@ -79,7 +82,7 @@ for name in "${harnesses[@]}"; do
   [ -z "${shared_seeds[$name]:-}" ] || cp ${shared_seeds[$name]} "$seeds/"
   code=0
   "$build/tests/fuzz/${name}_fuzzer" -max_total_time="$seconds" -max_len="${max_len[$name]}" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" -dict=tests/fuzz/json.dict \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" -dict="tests/fuzz/${dict[$name]}" \
     "$corpus" "tests/fuzz/corpus/$name" "$seeds" >"$log" 2>&1 || code=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

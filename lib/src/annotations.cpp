@@ -10,6 +10,9 @@ namespace hookwire {
 namespace {
 
 constexpr std::size_t kMaxValueBytes = 256;
+// io.hookwire.ports lists up to kMaxPortEntries entries of up to some 64 bytes each
+// ("[fd00:213::1]:10000-10099:20000-20099/sctp" is 43).
+constexpr std::size_t kMaxPortsBytes = 4096;
 constexpr std::string_view kPrefix = "io.hookwire.";
 
 // `key` is always one of the known keys here, so it can be written as is; the value
@@ -20,7 +23,7 @@ constexpr std::string_view kPrefix = "io.hookwire.";
 
 bool is_known(std::string_view key) {
   return key == kAnnotationNetwork || key == kAnnotationIp || key == kAnnotationIp6 || key == kAnnotationMac ||
-         key == kAnnotationDisable;
+         key == kAnnotationDisable || key == kAnnotationPorts;
 }
 
 }  // namespace
@@ -33,8 +36,9 @@ Choices read_choices(const State& state) {
     if (!is_known(key))
       throw Error::input("annotation " + quote_for_message(key) +
                          ": unknown io.hookwire annotation (known: "
-                         "io.hookwire.network, .ip, .ip6, .mac, .disable)");
-    if (value.size() > kMaxValueBytes) refuse(key, value, "longer than 256 bytes");
+                         "io.hookwire.network, .ip, .ip6, .mac, .disable, .ports)");
+    auto max_bytes = key == kAnnotationPorts ? kMaxPortsBytes : kMaxValueBytes;
+    if (value.size() > max_bytes) refuse(key, value, "longer than " + std::to_string(max_bytes) + " bytes");
     if (key == kAnnotationNetwork) {
       if (!is_valid_profile_name(value)) refuse(key, value, "not a profile name ([a-z0-9][a-z0-9_.-]{0,63})");
       choices.network = value;
@@ -54,6 +58,8 @@ Choices read_choices(const State& state) {
     } else if (key == kAnnotationDisable) {
       if (value != "true" && value != "false") refuse(key, value, "expected true or false");
       choices.disabled = value == "true";
+    } else if (key == kAnnotationPorts) {
+      choices.ports = parse_ports(value);
     }
   }
   return choices;

@@ -5,9 +5,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <hookwire/ip.h>
 #include <hookwire/state.h>
+
+#include "port_spec.h"
 
 namespace hookwire {
 
@@ -17,6 +20,7 @@ inline constexpr const char* kAnnotationIp = "io.hookwire.ip";
 inline constexpr const char* kAnnotationIp6 = "io.hookwire.ip6";
 inline constexpr const char* kAnnotationMac = "io.hookwire.mac";
 inline constexpr const char* kAnnotationDisable = "io.hookwire.disable";
+inline constexpr const char* kAnnotationPorts = "io.hookwire.ports";
 
 /// What the annotations ask for, each already checked for shape.
 struct Choices {
@@ -25,6 +29,7 @@ struct Choices {
   std::optional<IpAddress> ip6;        // IPv6
   std::optional<MacAddress> mac;       // unicast
   bool disabled = false;
+  std::vector<PortSpec> ports;  // published ports, not yet judged against the profile
 };
 
 /// Reads and checks the io.hookwire.* annotations. An unknown io.hookwire.* key,

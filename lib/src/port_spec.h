@@ -38,7 +38,7 @@ struct PortSpec {
   std::uint16_t host_first = 0;
   std::uint16_t host_last = 0;  // == host_first for a single port
   std::uint16_t container_first = 0;
-  std::uint16_t container_last = 0;  // the range has the host range's length
+  std::uint16_t container_last = 0;   // the range has the host range's length
   Protocol protocol = Protocol::tcp;  // when the entry names none
   bool operator==(const PortSpec&) const = default;
 };

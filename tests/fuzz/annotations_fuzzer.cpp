@@ -1,7 +1,8 @@
 // read_choices on a State built from anything. Annotations come from whoever
 // starts the container, so the choices they yield must stay among what the
 // administrator allowed: a profile name (never a path), addresses of the right
-// family, a unicast MAC, and no other io.hookwire.* key.
+// family, a unicast MAC, published ports (ports_fuzzer checks each entry) and no
+// other io.hookwire.* key.
 //
 // The first byte picks how the rest becomes annotations:
 //   even: it is the JSON value of "annotations" in a State, parsed by parse_state;
@@ -24,8 +25,8 @@ using hookwire::fuzz::expect;
 
 namespace {
 
-const std::set<std::string, std::less<>> kKnown = {kAnnotationNetwork, kAnnotationIp, kAnnotationIp6, kAnnotationMac,
-                                                   kAnnotationDisable};
+const std::set<std::string, std::less<>> kKnown = {kAnnotationNetwork, kAnnotationIp,      kAnnotationIp6,
+                                                   kAnnotationMac,     kAnnotationDisable, kAnnotationPorts};
 
 State state_from_entries(std::string_view text) {
   State state;
@@ -48,7 +49,8 @@ void check_choices(const State& state, const Choices& choices) {
   for (const auto& [key, value] : state.annotations) {
     if (!key.starts_with("io.hookwire.")) continue;
     expect(kKnown.count(key) == 1, "only the known io.hookwire.* keys are accepted", key);
-    expect(value.size() <= 256, "accepted values are at most 256 bytes");
+    expect(value.size() <= (key == kAnnotationPorts ? 4096 : 256),
+           "accepted values are at most 256 bytes (io.hookwire.ports: 4096)");
   }
   expect(choices.network.has_value() == state.annotations.count(kAnnotationNetwork), "network chosen iff annotated");
   if (choices.network) {
@@ -62,6 +64,9 @@ void check_choices(const State& state, const Choices& choices) {
   expect(choices.ip6.has_value() == state.annotations.count(kAnnotationIp6), "ip6 chosen iff annotated");
   if (choices.ip6) expect(choices.ip6->family() == Family::v6, "io.hookwire.ip6 is IPv6", choices.ip6->str());
   if (choices.mac) expect(choices.mac->is_unicast(), "io.hookwire.mac is unicast", choices.mac->str());
+  // Each entry is checked by ports_fuzzer; here only that the list is there.
+  expect(choices.ports.empty() != state.annotations.count(kAnnotationPorts), "ports chosen iff annotated");
+  expect(choices.ports.size() <= kMaxPortEntries, "at most kMaxPortEntries ports entries");
   auto disable = state.annotation(kAnnotationDisable);
   expect(choices.disabled == (disable == "true"), "disabled only by io.hookwire.disable=true");
 }
