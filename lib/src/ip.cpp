@@ -9,6 +9,8 @@ namespace hookwire {
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   // inet_pton needs a NUL-terminated string; addresses are short.
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton would stop at a NUL byte: "10.0.0.1\0junk" is not an address.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   char buffer[INET6_ADDRSTRLEN];
   text.copy(buffer, text.size());
   buffer[text.size()] = '\0';

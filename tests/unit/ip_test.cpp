@@ -23,6 +23,15 @@ TEST_SUITE("ip") {
     CHECK_FALSE(IpAddress::parse("fd00::1/64"));
   }
 
+  TEST_CASE("an address with a NUL byte is no address (inet_pton would stop at it)") {
+    using namespace std::string_view_literals;
+    CHECK_FALSE(hookwire::IpAddress::parse("10.0.0.1\0junk"sv));
+    CHECK_FALSE(hookwire::IpAddress::parse("0.0.0.0\0"sv));
+    CHECK_FALSE(hookwire::IpAddress::parse("::1\0:53"sv));
+    CHECK_FALSE(hookwire::Cidr::parse("10.0.0.1\0x/24"sv));
+    CHECK(hookwire::IpAddress::parse("10.0.0.1"sv));
+  }
+
   TEST_CASE("CIDRs need an in-range prefix") {
     auto c = Cidr::parse("10.213.0.7/16");
     REQUIRE(c);
