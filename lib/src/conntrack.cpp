@@ -133,14 +133,14 @@ SocketPtr open_socket() {
 /// What is being released, sorted for binary search.
 class Released {
  public:
-  Released(std::vector<IpAddress> addresses, std::vector<HostPort> ports)
-      : addresses_(std::move(addresses)), ports_(std::move(ports)) {
+  Released(std::vector<IpAddress> addresses, std::vector<HostPort> ports, PortFlows port_flows)
+      : addresses_(std::move(addresses)), ports_(std::move(ports)), port_flows_(port_flows) {
     std::sort(addresses_.begin(), addresses_.end());
     std::sort(ports_.begin(), ports_.end());
   }
 
-  /// Whether `ct` refers to a released address in either direction, or was
-  /// destination-NATed from a released host port.
+  /// Whether `ct` refers to a released address in either direction, or is a
+  /// flow to one of the host ports, NATed or not as `port_flows` asks.
   bool matches(const nfnl_ct* ct) const noexcept {
     for (int reply : {0, 1})
       if (holds(nfnl_ct_get_src(ct, reply)) || holds(nfnl_ct_get_dst(ct, reply))) return true;
@@ -169,7 +169,8 @@ class Released {
   bool nat_from_port(const nfnl_ct* ct) const noexcept {
     if (ports_.empty() || !nfnl_ct_test_proto(ct) || !nfnl_ct_test_dst_port(ct, 0) || !nfnl_ct_test_status(ct))
       return false;
-    if (!(nfnl_ct_get_status(ct) & IPS_DST_NAT)) return false;
+    bool nated = nfnl_ct_get_status(ct) & IPS_DST_NAT;
+    if (nated != (port_flows_ == PortFlows::nated)) return false;
     Protocol protocol;
     switch (nfnl_ct_get_proto(ct)) {
       case static_cast<std::uint8_t>(Protocol::tcp):
@@ -189,6 +190,7 @@ class Released {
 
   std::vector<IpAddress> addresses_;
   std::vector<HostPort> ports_;
+  PortFlows port_flows_;
 };
 
 /// An entry to delete, named as the kernel named it in the dump: its family and
@@ -258,9 +260,10 @@ int delete_entry(nl_sock* socket, Match& match) {
 
 }  // namespace
 
-std::size_t forget_conntrack(const std::vector<IpAddress>& addresses, const std::vector<HostPort>& ports) {
+std::size_t forget_conntrack(const std::vector<IpAddress>& addresses, const std::vector<HostPort>& ports,
+                             PortFlows port_flows) {
   if (addresses.empty() && ports.empty()) return 0;
-  Released released(addresses, ports);
+  Released released(addresses, ports, port_flows);
 
   SocketPtr socket = open_socket();
 

@@ -104,22 +104,6 @@ struct Reader {
   }
 };
 
-// STATE_DIR/firewall.lock, held while the table is created or rebuilt: concurrent
-// first hooks load the skeleton once, and a reload never interleaves with one.
-class FirewallLock {
- public:
-  explicit FirewallLock(const std::string& state_dir) {
-    std::string path = state_dir + "/firewall.lock";
-    fd_ = UniqueFd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd_) throw_errno("open " + path);
-    while (flock(fd_.get(), LOCK_EX) != 0)
-      if (errno != EINTR) throw_errno("lock " + path);
-  }
-
- private:
-  UniqueFd fd_;
-};
-
 std::vector<LedgerEntry> recorded_entries(const std::string& state_dir) {
   std::vector<LedgerEntry> out;
   Ledger ledger(state_dir);
@@ -142,9 +126,19 @@ void commit_in_batches(const std::vector<nft::Element>& elements) {
   }
 }
 
-// A fresh skeleton, then every record's elements. The caller holds the lock.
+// Whether nft can read `name` inside double quotes as it is.
+bool plain_name(const std::string& name) {
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
+}
+
+// A fresh skeleton and every record's elements, in one `nft -f` transaction, so
+// that no packet ever meets the new table without them. (An element naming a
+// bridge nft could not read in quotes follows over netlink.) The caller holds
+// the lock exclusively.
 std::size_t rebuild(const std::string& state_dir) {
-  nft::run_nft(firewall_skeleton());
   std::vector<nft::Element> all;
   std::size_t containers = 0;
   for (const auto& entry : recorded_entries(state_dir)) {
@@ -155,7 +149,24 @@ std::size_t rebuild(const std::string& state_dir) {
   }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  commit_in_batches(all);
+  std::string text = firewall_skeleton();
+  std::vector<nft::Element> later;
+  std::map<std::string, std::string> listed;
+  for (auto& element : all) {
+    auto description = describe_element(element);
+    auto quote = description.find('"');
+    bool plain = quote == std::string::npos ||
+                 plain_name(description.substr(quote + 1, description.find('"', quote + 1) - quote - 1));
+    if (!plain) {
+      later.push_back(std::move(element));
+      continue;
+    }
+    auto& items = listed[element.set];
+    items += (items.empty() ? "" : ", ") + description.substr(element.set.size() + 1);
+  }
+  for (const auto& [set, items] : listed) text += "add element inet hookwire " + set + " { " + items + " }\n";
+  nft::run_nft(text);
+  commit_in_batches(later);
   return containers;
 }
 
@@ -228,13 +239,27 @@ std::string entry_text(const PortSpec& spec) {
 
 }  // namespace
 
+FirewallLock::FirewallLock(const std::string& state_dir, Mode mode) {
+  std::string path = state_dir + "/firewall.lock";
+  fd_ = UniqueFd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd_) throw_errno("open " + path);
+  set(mode);
+}
+
+void FirewallLock::set(Mode mode) {
+  // A conversion is not atomic (flock(2)): two holders that both ask for
+  // exclusive each give up their shared lock first, so they never deadlock.
+  while (flock(fd_.get(), mode == Mode::exclusive ? LOCK_EX : LOCK_SH) != 0)
+    if (errno != EINTR) throw_errno("lock firewall.lock");
+}
+
 std::string firewall_skeleton() {
   // Replaced as one transaction: the table is created empty if missing, deleted,
   // and declared again, so that running this twice never doubles a rule.
   return R"(table inet hookwire {}
 delete table inet hookwire
 table inet hookwire {
-  comment "hookwire: elements follow the ledger; hookwire reload rebuilds it"
+  comment "hookwire skeleton 2: elements follow the ledger; hookwire reload rebuilds it"
   set bridges { type ifname; }
   set members4 { type ipv4_addr . ifname; }
   set members6 { type ipv6_addr . ifname; }
@@ -248,7 +273,8 @@ table inet hookwire {
   map wild6 { type inet_proto . inet_service : ipv6_addr . inet_service; }
   chain guard {
     type filter hook prerouting priority raw; policy accept;
-    iifname @bridges ip daddr 127.0.0.0/8 drop
+    iif != "lo" ip daddr 127.0.0.0/8 drop
+    iif != "lo" ip saddr 127.0.0.0/8 drop
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
@@ -261,6 +287,7 @@ table inet hookwire {
   chain published {
     dnat ip to ip daddr . meta l4proto . th dport map @ports4
     dnat ip to meta l4proto . th dport map @wild4
+    ip6 daddr ::1 return
     dnat ip6 to ip6 daddr . meta l4proto . th dport map @ports6
     dnat ip6 to meta l4proto . th dport map @wild6
   }
@@ -450,25 +477,29 @@ void prepare_host(const Profile& profile, const std::vector<std::string>& bridge
                 "profile " + profile.name + " publishes ports on 127.0.0.1", log);
 }
 
-void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, Logger& log) {
+void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, FirewallLock& lock, Logger& log) {
   auto add = container_elements(firewall);
   if (add.empty()) return;
   for (auto& element : bridge_elements(firewall)) add.push_back(std::move(element));
-  try {
-    nft::commit(kFirewallTable, add, {});
-    return;
-  } catch (const Error& e) {
-    if (e.code().value() != ENOENT) throw;
-  }
-  {
-    FirewallLock lock(state_dir);
-    if (!nft::table_exists(kFirewallTable)) {
-      auto restored = rebuild(state_dir);
-      log.info("created nftables table inet hookwire, with the elements of " + std::to_string(restored) +
-               " recorded container(s)");
+  auto commit = [&] {
+    try {
+      nft::commit(kFirewallTable, add, {});
+      return true;
+    } catch (const Error& e) {
+      if (e.code().value() != ENOENT) throw;
+      return false;
     }
+  };
+  if (commit()) return;
+  // No table (first use, a flushed ruleset), or one without a set of this
+  // skeleton (an older one): rebuilt, once, by whichever hook gets here first.
+  lock.set(FirewallLock::Mode::exclusive);
+  if (!commit()) {
+    auto restored = rebuild(state_dir);
+    log.info("built nftables table inet hookwire, with the elements of " + std::to_string(restored) +
+             " recorded container(s)");
   }
-  nft::commit(kFirewallTable, add, {});
+  lock.set(FirewallLock::Mode::shared);
 }
 
 std::size_t firewall_remove(const LedgerFirewall& firewall) {
@@ -496,7 +527,7 @@ std::size_t firewall_remove(const LedgerFirewall& firewall) {
 
 std::size_t firewall_reload(const std::string& state_dir) {
   make_dirs(state_dir, 0700);
-  FirewallLock lock(state_dir);
+  FirewallLock lock(state_dir, FirewallLock::Mode::exclusive);
   return rebuild(state_dir);
 }
 
@@ -527,12 +558,14 @@ std::vector<std::string> firewall_extras(const std::string& state_dir, bool dry_
     listed.insert(listed.end(), some.begin(), some.end());
   }
   auto bridges = nft::list_elements(kFirewallTable, kBridgeSet);
-  std::set<nft::Element> recorded;
+  // By set and key alone: a recorded key with other data is a hook's at work
+  // (deleting by key would take its element), never an extra.
+  std::set<std::pair<std::string, std::vector<std::uint8_t>>> recorded;
   for (const auto& entry : recorded_entries(state_dir))
-    for (auto& element : container_elements(entry.firewall)) recorded.insert(std::move(element));
+    for (auto& element : container_elements(entry.firewall)) recorded.insert({element.set, std::move(element.key)});
   std::vector<nft::Element> extras;
   for (auto& element : listed)
-    if (!recorded.count(element)) extras.push_back(std::move(element));
+    if (!recorded.count({element.set, element.key})) extras.push_back(std::move(element));
   for (auto& element : bridges) {
     std::string name(reinterpret_cast<const char*>(element.key.data()),
                      strnlen(reinterpret_cast<const char*>(element.key.data()), element.key.size()));

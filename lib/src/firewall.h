@@ -17,10 +17,26 @@
 #include <hookwire/profile.h>
 
 #include "log.h"
+#include "unique_fd.h"
 #include "nft_elements.h"
 #include "port_spec.h"
 
 namespace hookwire {
+
+/// STATE_DIR/firewall.lock. Hooks hold it shared from the moment a container's
+/// firewall facts go on record until its elements are in the table (wire), and
+/// from its elements' deletion until its record is gone (unwire); a rebuild of
+/// the table holds it exclusively, so it never reads a record whose elements are
+/// half-way in or out.
+class FirewallLock {
+ public:
+  enum class Mode { shared, exclusive };
+  FirewallLock(const std::string& state_dir, Mode mode);
+  void set(Mode mode);
+
+ private:
+  UniqueFd fd_;
+};
 
 /// The table's name, in family inet.
 inline constexpr const char* kFirewallTable = "hookwire";
@@ -57,16 +73,18 @@ std::string describe_element(const nft::Element& element);
 void prepare_host(const Profile& profile, const std::vector<std::string>& bridges, Logger& log);
 
 /// Adds the container's elements and its bridges to @bridges, in one transaction.
-/// When the table is missing (first use, or a flushed ruleset), loads the skeleton
-/// and restores every recorded container first, under STATE_DIR/firewall.lock.
-void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, Logger& log);
+/// When the table or one of its sets is missing (first use, a flushed ruleset, an
+/// older skeleton), rebuilds it, with every recorded container's elements, in one
+/// `nft -f` transaction, holding `lock` (held shared by the caller) exclusively
+/// meanwhile.
+void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, FirewallLock& lock, Logger& log);
 
 /// Deletes the container's elements; missing ones (or a missing table) are success.
 /// Returns how many it deleted.
 std::size_t firewall_remove(const LedgerFirewall& firewall);
 
-/// Replaces the table with a fresh skeleton and adds the elements of every
-/// recorded container. Returns how many containers it restored.
+/// Replaces the table with a fresh skeleton and the elements of every recorded
+/// container, in one transaction. Returns how many containers it restored.
 std::size_t firewall_reload(const std::string& state_dir);
 
 /// What differs between the container's recorded elements and the table: one line

@@ -49,6 +49,13 @@ void lease_host_port(const std::string& state_dir, const HostPort& port, std::st
   throw Error::input(what + " is held" + by);
 }
 
+bool holds_host_port(const std::string& state_dir, const HostPort& port, std::string_view owner) {
+  std::string path = host_port_dir(state_dir) + "/" + host_port_name(port);
+  char holder[256];
+  ssize_t n = readlink(path.c_str(), holder, sizeof holder);
+  return n > 0 && std::string_view(holder, static_cast<std::size_t>(n)) == owner;
+}
+
 bool release_host_port(const std::string& state_dir, const HostPort& port, std::string_view owner) {
   return release_named_lease(host_port_dir(state_dir), host_port_name(port), owner);
 }

@@ -27,6 +27,9 @@ std::optional<HostPort> parse_host_port_name(std::string_view name);
 /// holder ("host port 8080/tcp is held by container web").
 void lease_host_port(const std::string& state_dir, const HostPort& port, std::string_view owner);
 
+/// Whether `owner` holds `port`.
+bool holds_host_port(const std::string& state_dir, const HostPort& port, std::string_view owner);
+
 /// Releases `port` if `owner` holds it (under the directory's lock, as ipam does).
 bool release_host_port(const std::string& state_dir, const HostPort& port, std::string_view owner);
 

@@ -106,6 +106,22 @@ class LeaseRollback {
   bool dismissed_ = false;
 };
 
+// A flow to a host port that began before the port was published (a client that
+// kept sending UDP to it) is not NATed, and conntrack would keep it so: it
+// would never reach the container (CNI plugins#123). TCP flows without a
+// listener die by themselves.
+void forget_shadowing_flows(const std::vector<HostPort>& ports, Logger& log) {
+  std::vector<HostPort> datagram_ports;
+  for (const auto& port : ports)
+    if (port.protocol != Protocol::tcp) datagram_ports.push_back(port);
+  if (datagram_ports.empty()) return;
+  try {
+    forget_conntrack({}, datagram_ports, PortFlows::not_nated);
+  } catch (const Error& e) {
+    log.warning(std::string("could not forget the flows that shadow its ports: ") + e.what());
+  }
+}
+
 // The container's addresses, each with the bridge of its veth.
 std::vector<LedgerMember> members_of(const std::vector<PlannedVeth>& planned) {
   std::vector<LedgerMember> members;
@@ -164,6 +180,8 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   ledger.write(entry);
   fault_point("intent recorded");
 
+  // Declared before the rollback, so that a rollback runs under it too.
+  std::optional<FirewallLock> firewall_lock;
   LeaseRollback lease_rollback(ledger, state_dir, state.id);
   std::map<std::string, std::set<Cidr>> bridge_addresses;
   // One default route per family: the first veth without a gateway of its own
@@ -200,13 +218,25 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
   }
   fault_point("addresses leased");
 
-  // The firewall facts go on record before the first host port or element, so
-  // that poststop or gc can undo them after a crash at any later point.
-  entry.firewall = plan_firewall(profile, choices.ports, members_of(planned));
+  // The firewall facts go on record before the first element, so that poststop
+  // or gc can undo them after a crash at any later point; a published port only
+  // once its host port is leased, so that no teardown of this record ever takes
+  // the element of a port that another container holds. From here on, no table
+  // rebuild reads this record half-done (FirewallLock).
+  auto firewall = plan_firewall(profile, choices.ports, members_of(planned));
+  firewall_lock.emplace(state_dir, FirewallLock::Mode::shared);
+  entry.firewall = firewall;
+  entry.firewall.ports.clear();
+  lease_rollback.added(entry.firewall);
   ledger.write(entry);
-  for (const auto& port : leased_ports(entry.firewall)) {
+  auto host_ports = leased_ports(firewall);
+  for (const auto& port : host_ports) {
     lease_host_port(state_dir, port, state.id);
     lease_rollback.add(port);
+  }
+  if (!host_ports.empty()) {
+    entry.firewall.ports = firewall.ports;
+    ledger.write(entry);
   }
   fault_point("ports leased");
 
@@ -233,9 +263,9 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     fault_point("route added");
   }
 
-  lease_rollback.added(entry.firewall);
-  firewall_add(state_dir, entry.firewall, log);
+  firewall_add(state_dir, entry.firewall, *firewall_lock, log);
   fault_point("firewall added");
+  forget_shadowing_flows(host_ports, log);
 
   entry.status = "wired";
   ledger.write(entry);
@@ -303,9 +333,32 @@ Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
   Released released;
   for (const auto& link : entry.links)
     if (remove_host_link(link.host, owner_alias(entry.id))) released.links.push_back(link.host);
+  // From the elements' deletion to the record's, no table rebuild may read the
+  // record and bring its elements back (FirewallLock).
+  std::optional<FirewallLock> firewall_lock;
+  if (!entry.firewall.empty()) firewall_lock.emplace(state_dir, FirewallLock::Mode::shared);
   // The elements go before the leases: a failure here leaves the record, the
-  // leases and the elements together, for the next poststop or gc.
-  released.elements = firewall_remove(entry.firewall);
+  // leases and the elements together, for the next poststop or gc. A published
+  // port's element goes only if its host port is leased to this id: wire records
+  // ports only once leased, and this keeps it so even for a record written by hand.
+  LedgerFirewall firewall = entry.firewall;
+  std::erase_if(firewall.ports, [&](const LedgerPort& port) {
+    auto protocol = parse_protocol(port.protocol);
+    return !protocol || !holds_host_port(state_dir, {*protocol, port.host_port}, entry.id);
+  });
+  released.elements = firewall_remove(firewall);
+  // Its flows go while its addresses are still its own: once released, an
+  // address may be the next container's, and so would the flows be.
+  if (!entry.firewall.empty()) {
+    std::vector<IpAddress> addresses;
+    for (const auto& member : entry.firewall.members)
+      if (auto ip = IpAddress::parse(member.address)) addresses.push_back(*ip);
+    try {
+      released.flows = forget_conntrack(addresses, {});
+    } catch (const Error& e) {
+      released.conntrack_error = e.what();
+    }
+  }
   std::vector<HostPort> ports;
   if (entry.status == "wiring") {
     ports = release_host_ports_of(state_dir, entry.id);
@@ -327,18 +380,6 @@ Released unwire(const std::string& state_dir, const LedgerEntry& entry) {
       if (address.pool.empty() || !cidr) continue;
       if (release_lease(pool_dir(state_dir, address.pool), cidr->address, entry.id))
         released.addresses.push_back(cidr->address.str());
-    }
-  }
-  // Flows that name a released address or port would otherwise carry on into
-  // the next holder (a UDP flow is never idle long enough to expire).
-  if (!entry.firewall.empty()) {
-    std::vector<IpAddress> addresses;
-    for (const auto& member : entry.firewall.members)
-      if (auto ip = IpAddress::parse(member.address)) addresses.push_back(*ip);
-    try {
-      released.flows = forget_conntrack(addresses, ports);
-    } catch (const Error& e) {
-      released.conntrack_error = e.what();
     }
   }
   released.record = Ledger(state_dir).remove(entry.id);
@@ -367,11 +408,12 @@ Released unwire_id_locked(const std::string& state_dir, const std::string& id, L
     auto name = host_link_name(id, i);
     if (remove_host_link(name, owner_alias(id))) released.links.push_back(name);
   }
+  // Its elements are unknown without the record: every element that no readable
+  // record holds goes, before its addresses and ports can be anyone else's.
+  released.elements = firewall_extras(state_dir, false).size();
   released.addresses = release_everywhere(state_dir, id);
   for (const auto& port : release_host_ports_of(state_dir, id))
     released.ports.push_back(std::to_string(port.port) + "/" + std::string(protocol_name(port.protocol)));
-  // Its firewall elements are unknown without the record: gc deletes them as
-  // elements that no record holds.
   released.record = ledger.remove(id);
   return released;
 }
