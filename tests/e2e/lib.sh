@@ -30,7 +30,7 @@ if [ -z "${HOOKWIRE_E2E_THROWAWAY:-}" ]; then
   # A runtime that cannot run fails the test: a silently skipped runtime proves
   # nothing. busybox must be the static one: it is all a container's rootfs holds.
   missing=()
-  for tool in "$RUNTIME" runc jq ip nsenter unshare; do
+  for tool in "$RUNTIME" runc jq ip nsenter unshare nft timeout; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" = "install ok installed" ] || missing+=(busybox-static)
@@ -479,6 +479,125 @@ case_route_failure() {
   grep -qF "$message" "$LOG_FILE" || fail "no '$message' in the log"
   [ "$RUNTIME" = crun ] || expect_output f "$message"
   expect_nothing_left
+}
+
+# --- The world ----------------------------------------------------------------
+# A network namespace beyond the host, reached through an uplink veth:
+# 192.0.2.1/24 on the host's end (this test's throwaway netns), 192.0.2.2/24 on
+# the world's, 198.51.100.1 on the world's lo, and the host's default route
+# through the world. The world has no route back to the
+# containers' pool: only what the host masquerades can reach it, and it reaches
+# a container only through a port the host publishes. Its web server (busybox
+# httpd, the world's only process: killing it ends the world) serves a page, and
+# /cgi-bin/whoami says whom it saw. Neither end's name starts with hw, which
+# host_links counts.
+WORLD_PID=
+start_world() {
+  local www=$WORK/world
+  mkdir -p "$www/cgi-bin"
+  echo "a page from the world" >"$www/index.html"
+  cat >"$www/cgi-bin/whoami" <<'EOF'
+#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+echo "you came from $REMOTE_ADDR"
+EOF
+  chmod 0755 "$www/cgi-bin/whoami"
+  unshare -n busybox httpd -f -p 80 -h "$www" </dev/null >"$WORK/world.out" 2>&1 &
+  WORLD_PID=$!
+  EXTRA_CLEANUP=stop_world
+  local ours
+  ours=$(readlink /proc/self/ns/net)
+  for _ in $(seq 100); do
+    [ "$(readlink "/proc/$WORLD_PID/ns/net" 2>/dev/null)" != "$ours" ] && break
+    sleep 0.02
+  done
+  [ "$(readlink "/proc/$WORLD_PID/ns/net" 2>/dev/null)" != "$ours" ] || fail "the world's netns did not come up"
+  ip link add uplink type veth peer name wan netns "$WORLD_PID" || fail "no uplink to the world"
+  ip addr add 192.0.2.1/24 dev uplink
+  ip link set uplink up
+  in_world ip link set lo up
+  in_world ip addr add 198.51.100.1/32 dev lo
+  in_world ip addr add 192.0.2.2/24 dev wan
+  in_world ip link set wan up
+  ip route add default via 192.0.2.2
+  expect_page "the world's server, from the host" "a page from the world" fetch http://198.51.100.1/
+}
+stop_world() { [ -z "$WORLD_PID" ] || kill "$WORLD_PID" 2>/dev/null; }
+in_world() { nsenter -t "$WORLD_PID" -n "$@"; }
+
+# fetch URL: the page at URL, by busybox wget (whose -T crashes the static
+# busybox 1.35 of Debian 12: timeout bounds it instead), from the host;
+# world_fetch URL from the world; fetch_in NAME URL from container NAME.
+fetch() { timeout 5 busybox wget -q -O - "$1"; }
+world_fetch() { in_world timeout 5 busybox wget -q -O - "$1"; }
+fetch_in() { exec_in "$1" busybox timeout 5 busybox wget -q -O - "$2"; }
+
+# expect_page WHAT EXPECTED CMD...: CMD prints EXPECTED, within about 5 s (a
+# server in a container just started may not listen yet).
+expect_page() {
+  local what=$1 expected=$2 page=
+  shift 2
+  for _ in $(seq 25); do
+    page=$("$@" 2>&1) && [ "$page" = "$expected" ] && return 0
+    sleep 0.2
+  done
+  fail "$what: expected '$expected', got '$page'"
+}
+
+# expect_refused WHAT URL: nothing listens at URL, seen from the world.
+expect_refused() {
+  local out
+  out=$(world_fetch "$2" 2>&1) && fail "$1: $2 answers: $out"
+  expect_contains "$1" "$out" "Connection refused"
+}
+
+# element_count: the elements of hookwire's table outside @bridges (the bridges
+# outlive their containers), 0 without the table.
+element_count() {
+  nft -j list table inet hookwire 2>/dev/null |
+    jq '[.nftables[] | (.set // .map // empty) | select(.name != "bridges") | (.elem // []) | length] | add // 0' ||
+    echo 0
+}
+host_port_count() { find "$STATE_DIR/ports" -mindepth 1 -not -name '.*' 2>/dev/null | wc -l; }
+
+# A container of a profile with outbound NAT and published ports, annotated
+# io.hookwire.ports=8080:80/tcp, runs busybox httpd on port 80: the world gets
+# its page from the host's 192.0.2.1:8080, and the container gets the world's
+# page from 198.51.100.1, where the world sees the host's address, not the
+# container's. Once it is deleted, its elements and its host port lease are
+# gone, and so is the published port.
+case_world() {
+  use_profile world '.nat = {"outbound": true} | .ports = {"ranges": ["8000-8999"]}'
+  start_world
+  new_bundle w busybox httpd -f -p 80 -h /www
+  mkdir -p "$(bundle_of w)/rootfs/www"
+  echo "served by container w" >"$(bundle_of w)/rootfs/www/index.html"
+  edit_spec "$(bundle_of w)" '.annotations["io.hookwire.ports"] = "8080:80/tcp"'
+  expect_refused "192.0.2.1:8080 before w" http://192.0.2.1:8080/
+  expect_eq "elements before w" "$(element_count)" 0
+
+  start_container w
+  expect_wired w
+  grep -qF "publishing 0.0.0.0:8080->80/tcp" "$LOG_FILE" || fail "w: no 'publishing 0.0.0.0:8080->80/tcp' in the log"
+  expect_contains "w: the published port in the table" "$(nft list map inet hookwire wild4)" \
+    "tcp . 8080 : ${ADDRESS4[w]} . 80"
+  expect_contains "w: its address in the NAT set" "$(nft list set inet hookwire nat4)" "${ADDRESS4[w]}"
+  expect_eq "w: lease of host port 8080/tcp" "$(readlink "$STATE_DIR/ports/tcp-8080")" "$(container_id w)"
+  "$HOOKWIRE" check "$(container_id w)" --state-dir "$STATE_DIR" >"$WORK/check.out" 2>&1 ||
+    fail "hookwire check w: $(cat "$WORK/check.out")"
+
+  expect_page "the world fetching 192.0.2.1:8080" "served by container w" world_fetch http://192.0.2.1:8080/
+  expect_page "w fetching the world's page" "a page from the world" fetch_in w http://198.51.100.1/
+  # httpd listens on IPv6 too, so it names an IPv4 peer in its mapped form.
+  expect_page "whom the world saw" "you came from [::ffff:192.0.2.1]" fetch_in w http://198.51.100.1/cgi-bin/whoami
+
+  delete_container w
+  expect_logged poststop w "unwired"
+  expect_nothing_left
+  expect_eq "elements left in table inet hookwire" "$(element_count)" 0
+  expect_eq "host port leases left" "$(host_port_count)" 0
+  expect_refused "192.0.2.1:8080 after w is gone" http://192.0.2.1:8080/
 }
 
 # --- Cases of runc and crun ---------------------------------------------------
