@@ -13,6 +13,18 @@
 //                                  setns for it, no address dump for lo, and lo up in
 //                                  the same batch as the rest. (Its first idea, no
 //                                  /proc/sys write, went into the library in f74f6f0.)
+//   firewall-add STATE_DIR ADDRESS BRIDGE HOST_PORT
+//                                  firewall_add of one container's firewall facts, as
+//                                  a profile with outbound NAT and two published ports
+//                                  gives them: ADDRESS on BRIDGE, masqueraded, isolated,
+//                                  tcp HOST_PORT and HOST_PORT+1 to ports 80 and 81 (its
+//                                  elements and the bridge's, in one transaction), with
+//                                  STATE_DIR/firewall.lock taken shared first, as wire does
+//   firewall-remove ADDRESS BRIDGE HOST_PORT
+//                                  firewall_remove of the same facts
+//   conntrack ADDRESS HOST_PORT    forget_conntrack of ADDRESS and tcp HOST_PORT and
+//                                  HOST_PORT+1: one dump of the conntrack table, as
+//                                  poststop does
 //   addrs PATH                     not timed: "0 0 LO_UP ADDRESS..." for the netns at
 //                                  PATH, where ADDRESS are eth0's global ones
 //   quit
@@ -37,6 +49,9 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet6.h>
 
+#include "conntrack.h"
+#include "firewall.h"
+#include "log.h"
 #include "netlink/address.h"
 #include "netlink/link.h"
 #include "netlink/route.h"
@@ -163,6 +178,18 @@ int run_netlink_nodad(int pid, const std::string& host_link, const std::string& 
   return 0;
 }
 
+// The firewall facts of one container of a world profile: NAT, isolation, two ports.
+hookwire::LedgerFirewall world_facts(const std::string& address, const std::string& bridge, int host_port) {
+  hookwire::LedgerFirewall firewall;
+  firewall.members.push_back({address, bridge});
+  firewall.nat4 = true;
+  firewall.isolate = true;
+  for (int i = 0; i < 2; ++i)
+    firewall.ports.push_back(
+        {"0.0.0.0", "tcp", static_cast<std::uint16_t>(host_port + i), address, static_cast<std::uint16_t>(80 + i)});
+  return firewall;
+}
+
 // What the concurrency check needs to know of a container: is lo up, and which
 // global addresses does eth0 hold.
 std::string describe_netns(const std::string& path) {
@@ -217,6 +244,31 @@ int main() {
         std::fprintf(answers, "0 0 %s\n", describe_netns(path).c_str());
         std::fflush(answers);
         continue;
+      } else if (verb == "firewall-add" || verb == "firewall-remove") {
+        std::string state_dir, address, bridge;
+        int host_port = 0;
+        if (verb == "firewall-add") words >> state_dir;
+        words >> address >> bridge >> host_port;
+        auto facts = world_facts(address, bridge, host_port);
+        hookwire::Logger log("hookwire-bench-floor", hookwire::LogLevel::warning);
+        std::int64_t start = now_ns();
+        if (verb == "firewall-add") {
+          hookwire::FirewallLock lock(state_dir, hookwire::FirewallLock::Mode::shared);
+          hookwire::firewall_add(state_dir, facts, lock, log);
+        } else {
+          rc = hookwire::firewall_remove(facts) == 5 ? 0 : 3;
+        }
+        elapsed = now_ns() - start;
+      } else if (verb == "conntrack") {
+        std::string address;
+        int host_port = 0;
+        words >> address >> host_port;
+        std::vector<hookwire::IpAddress> addresses{*hookwire::IpAddress::parse(address)};
+        std::vector<hookwire::HostPort> ports{{hookwire::Protocol::tcp, static_cast<std::uint16_t>(host_port)},
+                                              {hookwire::Protocol::tcp, static_cast<std::uint16_t>(host_port + 1)}};
+        std::int64_t start = now_ns();
+        hookwire::forget_conntrack(addresses, ports);
+        elapsed = now_ns() - start;
       } else if (verb == "netlink-nodad") {
         int pid = 0;
         std::string host_link, bridge;

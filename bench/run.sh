@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
 # The hookwire benchmarks: wire and unwire latency against the CNI reference
 # plugins, the in-process and fork+exec floors, a 1,000-container scale run, 64
-# concurrent hooks, and peak RSS. Prints a table of medians (min … max) and ratios.
+# concurrent hooks, and peak RSS (bench.py); then the world: NAT and published ports
+# against netavark and CNI bridge+portmap, the firewall step, 1,000 containers with
+# published ports, DNAT throughput (world.py). Prints tables of medians (min … max)
+# and ratios.
 #
-#   bench/run.sh            the full run (under 10 minutes)
-#   bench/run.sh --quick    a short run (under a minute once built)
-#   bench/run.sh --docs     the full run, then copies the plot to docs/benchmarks-scale.png
+#   bench/run.sh              both (the full runs: under 10 minutes each)
+#   bench/run.sh --quick      short runs (under a minute each, once built)
+#   bench/run.sh --docs       the full runs, then copies the plots to docs/benchmarks-*.png
+#   bench/run.sh --world-only / --no-world    one of the two
 #
 # Installs what it needs (scripts/deps.sh: build, bench), builds build-bench
-# (release), and runs everything in a throwaway network and mount namespace.
-# Results land in bench/results/ (results.json, table.txt, scale.dat, scale.png).
+# (release), and runs everything in a throwaway network and mount namespace
+# (world.py in a fresh network namespace of its own). Results land in bench/results/
+# (results.json, table.txt, scale.dat, scale.png; world.json, world-table.txt,
+# world-scale.dat, world-scale.png). HOOKWIRE_BENCH_BUILD and HOOKWIRE_BENCH_RESULTS
+# name another build dir and results dir.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
 BUILD=${HOOKWIRE_BENCH_BUILD:-$ROOT/build-bench}
-RESULTS=$ROOT/bench/results
+RESULTS=${HOOKWIRE_BENCH_RESULTS:-$ROOT/bench/results}
 
-mode=full docs=0 extra=()
+mode=full docs=0 world=yes extra=()
 for arg in "$@"; do
   case "$arg" in
     --quick) mode=quick ;;
     --full) mode=full ;;
     --docs) docs=1 ;;
+    --world-only) world=only ;;
+    --no-world) world=no ;;
     --no-variants|--no-disk) extra+=("$arg") ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,8 +52,8 @@ if [ -z "${HOOKWIRE_BENCH_INSIDE:-}" ]; then
   targets=(hooks/hookwire-create-runtime hooks/hookwire-poststop hooks/hookwire-prestart
            hooks/hookwire-poststart hooks/hookwire-create-container hooks/hookwire-start-container
            bench/hookwire-bench-floor bench/hookwire-bench-netns-holder)
-  case " ${extra[*]-} " in
-    *" --no-variants "*) ;;
+  case " ${extra[*]-} $world " in
+    *" --no-variants "*|*" only "*) ;;
     *) targets+=(bench/hookwire-create-runtime-libstatic bench/hookwire-create-runtime-dynamic
                  bench/hookwire-poststop-libstatic bench/hookwire-poststop-dynamic) ;;
   esac
@@ -56,8 +65,18 @@ fi
 
 # Inside the throwaway namespaces. Syslog goes nowhere here unless /dev/log exists;
 # the hooks log as they always do.
-/usr/bin/python3 "$ROOT/bench/bench.py" --build "$BUILD" --mode "$mode" --results "$RESULTS" ${extra[@]+"${extra[@]}"}
-if [ "$docs" = 1 ] && [ -f "$RESULTS/scale.png" ]; then
-  cp "$RESULTS/scale.png" "$ROOT/docs/benchmarks-scale.png"
-  echo "==> wrote docs/benchmarks-scale.png" >&2
+if [ "$world" != only ]; then
+  /usr/bin/python3 "$ROOT/bench/bench.py" --build "$BUILD" --mode "$mode" --results "$RESULTS" ${extra[@]+"${extra[@]}"}
+  if [ "$docs" = 1 ] && [ -f "$RESULTS/scale.png" ]; then
+    cp "$RESULTS/scale.png" "$ROOT/docs/benchmarks-scale.png"
+    echo "==> wrote docs/benchmarks-scale.png" >&2
+  fi
+fi
+if [ "$world" != no ]; then
+  # A fresh netns: the first hook finds no nftables table, as on a fresh host.
+  unshare -n -- /usr/bin/python3 "$ROOT/bench/world.py" --build "$BUILD" --mode "$mode" --results "$RESULTS"
+  if [ "$docs" = 1 ] && [ -f "$RESULTS/world-scale.png" ]; then
+    cp "$RESULTS/world-scale.png" "$ROOT/docs/benchmarks-world.png"
+    echo "==> wrote docs/benchmarks-world.png" >&2
+  fi
 fi
