@@ -211,6 +211,18 @@ TEST_SUITE("conntrack") {
                                                       "udp 10.2.0.3:1003>10.2.0.4:8081"});
   }
 
+  TEST_CASE("a port being published loses the flows to it that are not NATed, and only those") {
+    ConntrackLab lab;
+    insert(lab.ns, "-p udp -s 10.2.0.3 -d 10.2.0.4 --sport 1000 --dport 8080");  // would shadow the DNAT
+    insert(lab.ns, "-p udp -s 10.2.0.3 -d 10.2.0.4 --sport 1001 --dport 8080 --dst-nat 10.1.0.7:80");
+    insert(lab.ns, "-p udp -s 10.2.0.3 -d 10.2.0.4 --sport 1002 --dport 8081");
+    REQUIRE(entries(lab.ns).size() == 3);
+
+    CHECK(forget_conntrack({}, {HostPort{Protocol::udp, 8080}}, hookwire::PortFlows::not_nated) == 1);
+    CHECK(entries(lab.ns) ==
+          std::vector<std::string>{"udp 10.2.0.3:1001>10.2.0.4:8080", "udp 10.2.0.3:1002>10.2.0.4:8081"});
+  }
+
   TEST_CASE("an entry made by real traffic goes; a second call finds nothing left to delete") {
     ConntrackLab lab;
     run_in(lab.ns, "ip link set lo up");
