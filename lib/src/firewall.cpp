@@ -2,6 +2,7 @@
 
 #include <hookwire/error.h>
 
+#include "conntrack.h"
 #include "fs_util.h"
 #include "json_util.h"
 #include "unique_fd.h"
@@ -167,6 +168,17 @@ std::size_t rebuild(const std::string& state_dir) {
   for (const auto& [set, items] : listed) text += "add element inet hookwire " + set + " { " + items + " }\n";
   nft::run_nft(text);
   commit_in_batches(later);
+  // A client that kept sending to a port while its element was missing has a
+  // flow that is not NATed, and would keep it: the restored port must win.
+  std::vector<HostPort> datagram_ports;
+  for (const auto& entry : recorded_entries(state_dir))
+    for (const auto& port : leased_ports(entry.firewall))
+      if (port.protocol != Protocol::tcp) datagram_ports.push_back(port);
+  try {
+    forget_conntrack({}, datagram_ports, PortFlows::not_nated);
+  } catch (const Error&) {
+    // Best effort, as at wire time: the table itself is what the rebuild is for.
+  }
   return containers;
 }
 
@@ -490,11 +502,17 @@ void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, 
       return false;
     }
   };
-  if (commit()) return;
-  // No table (first use, a flushed ruleset), or one without a set of this
-  // skeleton (an older one): rebuilt, once, by whichever hook gets here first.
+  // A table flushed of its rules (`nft flush table inet hookwire`) keeps its sets,
+  // so the commit succeeds into a table that does nothing: the rules are counted
+  // too (one small dump), and such a table is rebuilt like a missing one.
+  static const std::size_t expected_rules = skeleton_rules();
+  auto intact = [&] { return commit() && nft::count_rules(kFirewallTable) == expected_rules; };
+  if (intact()) return;
+  // No table (first use, a flushed ruleset), one without a set of this skeleton
+  // (an older one), or one without its rules: rebuilt, once, by whichever hook
+  // gets here first.
   lock.set(FirewallLock::Mode::exclusive);
-  if (!commit()) {
+  if (!intact()) {
     auto restored = rebuild(state_dir);
     log.info("built nftables table inet hookwire, with the elements of " + std::to_string(restored) +
              " recorded container(s)");
@@ -531,11 +549,30 @@ std::size_t firewall_reload(const std::string& state_dir) {
   return rebuild(state_dir);
 }
 
+std::size_t skeleton_rules() {
+  // The rules are the skeleton's lines indented into a chain, but its hook lines.
+  std::size_t rules = 0;
+  std::string text = firewall_skeleton();
+  for (std::size_t at = 0; at < text.size();) {
+    auto end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + at, end - at);
+    if (line.starts_with("    ") && !line.starts_with("    type ")) ++rules;
+    at = end + 1;
+  }
+  return rules;
+}
+
 std::vector<std::string> firewall_differences(const LedgerFirewall& firewall) {
   auto wanted = container_elements(firewall);
   if (wanted.empty()) return {};
   if (!nft::table_exists(kFirewallTable))
     return {"nftables table inet hookwire is missing (hookwire reload rebuilds it)"};
+  // `nft flush table inet hookwire` keeps the sets and their elements, and takes
+  // every rule that uses them.
+  if (auto rules = nft::count_rules(kFirewallTable), expected = skeleton_rules(); rules != expected)
+    return {"nftables table inet hookwire has " + std::to_string(rules) + " rules, its skeleton " +
+            std::to_string(expected) + " (hookwire reload rebuilds it)"};
   for (auto& element : bridge_elements(firewall)) wanted.push_back(std::move(element));
   std::map<std::string, std::set<nft::Element>> present;
   std::vector<std::string> differences;

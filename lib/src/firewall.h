@@ -74,7 +74,7 @@ void prepare_host(const Profile& profile, const std::vector<std::string>& bridge
 
 /// Adds the container's elements and its bridges to @bridges, in one transaction.
 /// When the table or one of its sets is missing (first use, a flushed ruleset, an
-/// older skeleton), rebuilds it, with every recorded container's elements, in one
+/// older skeleton), or its rules are not the skeleton's, rebuilds it, with every recorded container's elements, in one
 /// `nft -f` transaction, holding `lock` (held shared by the caller) exclusively
 /// meanwhile.
 void firewall_add(const std::string& state_dir, const LedgerFirewall& firewall, FirewallLock& lock, Logger& log);
@@ -87,8 +87,12 @@ std::size_t firewall_remove(const LedgerFirewall& firewall);
 /// container, in one transaction. Returns how many containers it restored.
 std::size_t firewall_reload(const std::string& state_dir);
 
-/// What differs between the container's recorded elements and the table: one line
-/// per missing element.
+/// How many rules the skeleton has.
+std::size_t skeleton_rules();
+
+/// What differs between the container's recorded elements and the table: a
+/// missing table, a table whose rules are not the skeleton's, or one line per
+/// missing element.
 std::vector<std::string> firewall_differences(const LedgerFirewall& firewall);
 
 /// The elements no record holds (a container gone without its poststop, a record

@@ -424,6 +424,19 @@ std::vector<Element> list_elements(const std::string& table, const std::string& 
   }
 }
 
+std::size_t count_rules(const std::string& table) {
+  MsgPtr msg = nft_message(NFT_MSG_GETRULE, NLM_F_DUMP, attribute_space(table.size() + 1));
+  netlink::check_built(nla_put_string(msg.get(), NFTA_RULE_TABLE, table.c_str()), "nftables: build a request");
+  Socket socket;
+  std::size_t rules = 0;
+  Status status = socket.request(msg.get(), [&](const nlmsghdr& nlh) {
+    if ((nlh.nlmsg_type & 0xff) == NFT_MSG_NEWRULE) ++rules;
+  });
+  if (status.error != 0)
+    throw Error::system(status.error, "nftables: list the rules of table inet " + table, status.detail);
+  return rules;
+}
+
 void run_nft(const std::string& text) {
   UniqueFd input = memory_file("nft-input");
   write_all(input, text);

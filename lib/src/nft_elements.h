@@ -35,6 +35,9 @@ bool table_exists(const std::string& table);
 /// missing (an element listed twice in `remove` is missing the second time).
 void commit(const std::string& table, const std::vector<Element>& add, const std::vector<Element>& remove);
 
+/// How many rules table `inet TABLE` holds, in all its chains (one netlink dump).
+std::size_t count_rules(const std::string& table);
+
 /// Every element of set or map `set` in table `inet TABLE` (one netlink dump).
 std::vector<Element> list_elements(const std::string& table, const std::string& set);
 

@@ -907,11 +907,10 @@ case_udp_flow_begun_while_flushed() {
   expect_nothing_left
 }
 
-# KNOWN TO FAIL, not registered in meson.build: the library as of 70c8c4e does
-# not forget, when `hookwire reload` restores a container's missing port
-# element, the un-NATed flows that began while it was missing. With the table
-# there but the element gone, the nat chain gives such a flow a null binding,
-# and conntrack keeps it un-NATed for as long as the client keeps sending
+# When `hookwire reload` restores a container's missing port element, it forgets
+# the un-NATed flows that began while it was missing: with the table there but
+# the element gone, the nat chain gives such a flow a null binding, and
+# conntrack would keep it un-NATed for as long as the client keeps sending
 # (CNI plugins#123, which wire() handles for a port published anew).
 case_reload_forgets_flows_that_shadow_a_restored_port() {
   make_world
@@ -928,12 +927,9 @@ case_reload_forgets_flows_that_shadow_a_restored_port() {
   unwire u
   expect_nothing_left
 }
-# KNOWN TO FAIL, not registered in meson.build: `nft flush table inet hookwire`
-# (or `nft flush chain inet hookwire published`) empties the chains but keeps
-# the sets and their elements. check (which compares elements) exits 0, and
-# the next hook adds its elements to the rule-less table without a rebuild
-# (firewall_add rebuilds only for a missing table or set): every NAT and port is
-# silently broken until someone runs `hookwire reload`.
+# `nft flush table inet hookwire` (or of one of its chains) empties the chains
+# but keeps the sets and their elements: check counts the rules and says so, and
+# the next hook, which counts them too, rebuilds the table.
 case_a_table_flushed_of_its_rules_is_seen() {
   make_world
   web_profile
