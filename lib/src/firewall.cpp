@@ -1,5 +1,6 @@
 #include "firewall.h"
 
+#include <hookwire/admin.h>
 #include <hookwire/error.h>
 
 #include "conntrack.h"
@@ -105,17 +106,10 @@ struct Reader {
   }
 };
 
+// Every readable record. (An unreadable one: gc unwires it by id, and
+// firewall_extras then finds its elements.)
 std::vector<LedgerEntry> recorded_entries(const std::string& state_dir) {
-  std::vector<LedgerEntry> out;
-  Ledger ledger(state_dir);
-  for (const auto& id : ledger.ids()) {
-    try {
-      if (auto entry = ledger.find(id)) out.push_back(std::move(*entry));
-    } catch (const Error&) {
-      // Unreadable: gc unwires it by id, and firewall_extras then finds its elements.
-    }
-  }
-  return out;
+  return list_entries(state_dir);
 }
 
 void commit_in_batches(const std::vector<nft::Element>& elements) {

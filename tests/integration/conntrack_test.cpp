@@ -100,15 +100,7 @@ void send_udp(const char* source, std::uint16_t sport, const char* destination, 
 
 /// The original direction of every entry in `ns`, as "PROTO SRC:SPORT>DST:DPORT", sorted.
 std::vector<std::string> entries(const ThrowawayNetns& ns) {
-  std::string command = "nsenter --net=" + ns.path() + " conntrack -L 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("popen " + command);
-  std::string out;
-  std::array<char, 4096> chunk;
-  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe)) out.append(chunk.data(), n);
-  int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("command failed: " + command);
+  std::string out = lab::capture("nsenter --net=" + ns.path() + " conntrack -L 2>/dev/null");
 
   std::vector<std::string> found;
   std::istringstream lines(out);

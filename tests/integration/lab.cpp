@@ -14,9 +14,7 @@
 
 namespace lab {
 
-namespace {
-
-std::string run_capture(const std::string& command) {
+std::string capture(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("popen " + command);
   std::string out;
@@ -27,8 +25,6 @@ std::string run_capture(const std::string& command) {
     throw std::runtime_error("command failed: " + command);
   return out;
 }
-
-}  // namespace
 
 ThrowawayNetns::ThrowawayNetns() {
   int original = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -65,13 +61,13 @@ void ThrowawayNetns::release() {
 }
 
 json ip_json(const ThrowawayNetns& ns, const std::string& args) {
-  std::string out = run_capture("nsenter --net=" + ns.path() + " ip -j " + args);
+  std::string out = capture("nsenter --net=" + ns.path() + " ip -j " + args);
   // iproute2 prints nothing at all (not "[]") for some empty listings.
   return out.find_first_not_of(" \n") == std::string::npos ? json::array() : json::parse(out);
 }
 
 void run_in(const ThrowawayNetns& ns, const std::string& command) {
-  run_capture("nsenter --net=" + ns.path() + " " + command + " >/dev/null");
+  capture("nsenter --net=" + ns.path() + " " + command + " >/dev/null");
 }
 
 json link(const ThrowawayNetns& ns, const std::string& name) {

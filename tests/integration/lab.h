@@ -45,6 +45,9 @@ struct Lab {
   hookwire::NetnsGuard inside{host.fd()};
 };
 
+/// Runs `command` through the shell and returns what it prints; throws unless it exits 0.
+std::string capture(const std::string& command);
+
 /// Runs `ip -j ARGS` inside `ns` and parses what it prints.
 json ip_json(const ThrowawayNetns& ns, const std::string& args);
 /// Runs `COMMAND` inside `ns` through nsenter (test set-up); throws unless it exits 0.

@@ -93,23 +93,13 @@ const Element kWeb{"wild4", concat({proto(kTcp), service(8080)}), concat({ipv4("
 const Element kSsh{"wild4", concat({proto(kTcp), service(2222)}), concat({ipv4("10.213.0.4"), service(22)})};
 
 // A throwaway netns that the test body runs in, with the skeleton loaded.
+using lab::capture;
+
 struct NftLab {
   ThrowawayNetns ns;
   hookwire::NetnsGuard inside{ns.fd()};
   NftLab() { run_nft(kSkeleton); }
 };
-
-std::string capture(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("popen " + command);
-  std::string out;
-  std::array<char, 4096> chunk;
-  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe)) out.append(chunk.data(), n);
-  int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("command failed: " + command);
-  return out;
-}
 
 // An element as nft -j prints it: "10.213.0.2 . hw1234", "tcp . 8080 : 10.213.0.3 . 80".
 std::string render(const json& j) {
