@@ -37,6 +37,7 @@
 
 #include "netlink/link.h"
 #include "netlink/ptr.h"
+#include "netlink/rtnl_socket.h"
 #include "unique_fd.h"
 
 namespace hookwire::nft {
@@ -51,12 +52,7 @@ constexpr std::size_t kBufferSize = 64 * 1024;
 // there at once; this only turns a reply that can never come into an error.
 constexpr timeval kReplyTimeout{5, 0};
 
-/// The kernel's answer to one message.
-struct Status {
-  int error = 0;             // 0, or a positive errno
-  std::string detail;        // the extended-ack message, when the kernel gave one
-  bool interrupted = false;  // a dump saw NLM_F_DUMP_INTR: the set changed meanwhile
-};
+using netlink::Status;
 
 /// Receives every message the kernel sends back other than an ACK or NLMSG_DONE.
 using Handler = std::function<void(const nlmsghdr&)>;
@@ -66,29 +62,6 @@ struct Request {
   MsgPtr msg;
   std::string what;
 };
-
-/// The status an NLMSG_ERROR message carries: 0 for an ACK, or errno plus extack.
-Status parse_error(const nlmsghdr& nlh) {
-  if (nlh.nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return {EBADMSG, "truncated netlink error"};
-  const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(&nlh));
-  Status status{-err->error, {}};
-  if (status.error == 0 || !(nlh.nlmsg_flags & NLM_F_ACK_TLVS)) return status;
-  // The TLVs follow the error and, unless the kernel capped it, the echoed request.
-  std::size_t offset = sizeof(nlmsgerr);
-  if (!(nlh.nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= NLMSG_HDRLEN)
-    offset += err->msg.nlmsg_len - NLMSG_HDRLEN;
-  offset = NLMSG_ALIGN(offset);
-  std::size_t payload = nlh.nlmsg_len - NLMSG_HDRLEN;
-  if (offset >= payload) return status;
-  nlattr* tb[NLMSGERR_ATTR_MAX + 1] = {};
-  auto* tlvs = reinterpret_cast<nlattr*>(static_cast<char*>(NLMSG_DATA(&nlh)) + offset);
-  if (nla_parse(tb, NLMSGERR_ATTR_MAX, tlvs, static_cast<int>(payload - offset), nullptr) == 0 &&
-      tb[NLMSGERR_ATTR_MSG]) {
-    const auto* text = static_cast<const char*>(nla_data(tb[NLMSGERR_ATTR_MSG]));
-    status.detail.assign(text, strnlen(text, static_cast<std::size_t>(nla_len(tb[NLMSGERR_ATTR_MSG]))));
-  }
-  return status;
-}
 
 /// A NETLINK_NETFILTER socket in the calling thread's netns, for its whole life.
 class Socket {
@@ -119,7 +92,7 @@ class Socket {
         if (nlh.nlmsg_seq != seq || status) return;
         interrupted = interrupted || (nlh.nlmsg_flags & NLM_F_DUMP_INTR);
         if (nlh.nlmsg_type == NLMSG_ERROR) {
-          status = parse_error(nlh);
+          status = netlink::parse_error(nlh);
         } else if (nlh.nlmsg_type == NLMSG_DONE) {
           int error = 0;
           if (nlh.nlmsg_len >= NLMSG_LENGTH(sizeof error)) std::memcpy(&error, NLMSG_DATA(&nlh), sizeof error);
@@ -160,7 +133,7 @@ class Socket {
       receive([&](const nlmsghdr& nlh) {
         std::uint32_t index = nlh.nlmsg_seq - first;  // unsigned: stale replies wrap to large values
         if (nlh.nlmsg_type != NLMSG_ERROR || index >= answers.size() || answers[index]) return;
-        answers[index] = parse_error(nlh);
+        answers[index] = netlink::parse_error(nlh);
         if (index > 0) --unanswered;
       });
     }

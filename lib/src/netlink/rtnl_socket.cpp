@@ -17,7 +17,29 @@ namespace {
 // Large enough for any single route-netlink message; dumps are split by the kernel.
 constexpr std::size_t kBufferSize = 64 * 1024;
 
-// The status carried by an NLMSG_ERROR message: 0 for an ACK, or errno plus extack.
+// The error a dump's NLMSG_DONE carries, if any.
+Status parse_done(const nlmsghdr& nlh) {
+  if (nlh.nlmsg_len < NLMSG_LENGTH(sizeof(int))) return {};
+  int value;
+  std::memcpy(&value, NLMSG_DATA(&nlh), sizeof value);
+  return {value < 0 ? -value : 0, {}};
+}
+
+// NLMSG_OK and NLMSG_NEXT on an unsigned count: the macros compare the int they
+// are given with the unsigned nlmsg_len (clang's -Wsign-compare rejects that), and
+// an unsigned count must stop at zero rather than wrap.
+bool message_fits(const nlmsghdr* nlh, std::size_t left) {
+  return left >= sizeof(nlmsghdr) && nlh->nlmsg_len >= sizeof(nlmsghdr) && nlh->nlmsg_len <= left;
+}
+
+nlmsghdr* next_message(nlmsghdr* nlh, std::size_t& left) {
+  std::size_t step = std::min<std::size_t>(NLMSG_ALIGN(nlh->nlmsg_len), left);
+  left -= step;
+  return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(nlh) + step);
+}
+
+}  // namespace
+
 Status parse_error(const nlmsghdr& nlh) {
   if (nlh.nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return {EBADMSG, "truncated netlink error"};
   const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(&nlh));
@@ -41,29 +63,6 @@ Status parse_error(const nlmsghdr& nlh) {
   }
   return status;
 }
-
-// The error a dump's NLMSG_DONE carries, if any.
-Status parse_done(const nlmsghdr& nlh) {
-  if (nlh.nlmsg_len < NLMSG_LENGTH(sizeof(int))) return {};
-  int value;
-  std::memcpy(&value, NLMSG_DATA(&nlh), sizeof value);
-  return {value < 0 ? -value : 0, {}};
-}
-
-// NLMSG_OK and NLMSG_NEXT on an unsigned count: the macros compare the int they
-// are given with the unsigned nlmsg_len (clang's -Wsign-compare rejects that), and
-// an unsigned count must stop at zero rather than wrap.
-bool message_fits(const nlmsghdr* nlh, std::size_t left) {
-  return left >= sizeof(nlmsghdr) && nlh->nlmsg_len >= sizeof(nlmsghdr) && nlh->nlmsg_len <= left;
-}
-
-nlmsghdr* next_message(nlmsghdr* nlh, std::size_t& left) {
-  std::size_t step = std::min<std::size_t>(NLMSG_ALIGN(nlh->nlmsg_len), left);
-  left -= step;
-  return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(nlh) + step);
-}
-
-}  // namespace
 
 DumpRequest dump_request(int type, unsigned char family) {
   DumpRequest request{};

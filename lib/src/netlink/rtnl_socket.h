@@ -32,6 +32,10 @@ struct Status {
   bool ok() const { return error == 0; }
 };
 
+/// The status an NLMSG_ERROR message carries: 0 for an ACK, or errno plus the
+/// extended-ack text. Any netlink family's (nf_tables' too).
+Status parse_error(const nlmsghdr& nlh);
+
 /// Receives every message the kernel sends back for a request other than its ACK:
 /// GET replies, echoes, dump parts.
 using Handler = std::function<void(const nlmsghdr&)>;
