@@ -28,10 +28,19 @@ std::string host_links_of(const LedgerEntry& entry) {
   return out.empty() ? "-" : out;
 }
 
+// "web,web.hookwire" style would double the column: the names alone, the domain once.
+std::string names_of(const LedgerEntry& entry) {
+  std::string out;
+  for (const auto& name : entry.dns.names) out += (out.empty() ? "" : ",") + name;
+  return out.empty() ? "-" : out + " (." + entry.dns.domain + ")";
+}
+
 }  // namespace
 
 int run_ls(const Args& args) {
-  CommandLine line("ls", "Usage: hookwire ls [--json] [--state-dir DIR]\n\nLists the wired containers.\n");
+  CommandLine line("ls",
+                   "Usage: hookwire ls [--json] [--state-dir DIR]\n\nLists the wired containers, with the names the "
+                   "resolver answers for them.\n");
   std::string state_dir;
   line.options.add_options()("json", "print the records as a JSON array");
   add_state_dir(line, state_dir);
@@ -52,6 +61,8 @@ int run_ls(const Args& args) {
                        {"status", e.status},
                        {"links", links},
                        {"addresses", addresses},
+                       {"names", e.dns.names},
+                       {"domain", e.dns.domain},
                        {"pid", e.pid},
                        {"created", e.created},
                        {"updated", e.updated}});
@@ -60,12 +71,13 @@ int run_ls(const Args& args) {
       return 0;
     }
     std::cout << std::left << std::setw(20) << "ID" << std::setw(12) << "PROFILE" << std::setw(17) << "HOST LINK"
-              << std::setw(36) << "ADDRESSES" << std::setw(9) << "STATUS"
-              << "SINCE\n";
+              << std::setw(36) << "ADDRESSES" << std::setw(9) << "STATUS" << std::setw(21) << "SINCE"
+              << "NAMES\n";
     for (const auto& e : entries) {
       std::string id = e.id.size() > 19 ? e.id.substr(0, 12) : e.id;
       std::cout << std::setw(20) << id << std::setw(12) << e.profile << std::setw(17) << host_links_of(e)
-                << std::setw(36) << addresses_of(e) << std::setw(9) << e.status << e.created << "\n";
+                << std::setw(36) << addresses_of(e) << std::setw(9) << e.status << std::setw(21) << e.created
+                << names_of(e) << "\n";
     }
     return 0;
   } catch (const Error& e) {

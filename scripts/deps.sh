@@ -7,10 +7,10 @@ _hookwire_packages() {
     case "$group" in
       build) echo "g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-dev \
                    libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev \
-                   doctest-dev" ;;
+                   doctest-dev libldns-dev" ;;
       runtime) echo "runc crun podman busybox-static iproute2 jq util-linux nftables" ;;
       test) echo "clang-format iproute2 jq file util-linux python3 procps nftables conntrack" ;;
-      bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux netavark iperf3" ;;
+      bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux netavark iperf3 aardvark-dns dnsperf" ;;
       fuzz) echo "clang libclang-rt-14-dev" ;;
       deb) echo "build-essential debhelper dpkg-dev fakeroot lintian" ;;
     esac

@@ -1,8 +1,11 @@
 #include "annotations.h"
 
+#include <algorithm>
+
 #include <hookwire/error.h>
 #include <hookwire/profile.h>
 
+#include "dns_name.h"
 #include "json_util.h"
 
 namespace hookwire {
@@ -23,7 +26,26 @@ constexpr std::string_view kPrefix = "io.hookwire.";
 
 bool is_known(std::string_view key) {
   return key == kAnnotationNetwork || key == kAnnotationIp || key == kAnnotationIp6 || key == kAnnotationMac ||
-         key == kAnnotationDisable || key == kAnnotationPorts;
+         key == kAnnotationDisable || key == kAnnotationPorts || key == kAnnotationAliases;
+}
+
+// "web,db-1": host name labels, separated by commas, no spaces, no duplicates.
+std::vector<std::string> parse_aliases(std::string_view key, const std::string& value) {
+  std::vector<std::string> aliases;
+  std::string_view rest = value;
+  for (;;) {
+    auto comma = rest.find(',');
+    auto alias = rest.substr(0, comma);
+    if (!is_valid_dns_label(alias))
+      refuse(key, value, "not a list of host name labels (1-63 of a-z, 0-9 and '-', separated by commas)");
+    auto lower = lowercase_name(alias);
+    if (std::find(aliases.begin(), aliases.end(), lower) != aliases.end())
+      refuse(key, value, "alias " + lower + " is listed twice");
+    aliases.push_back(std::move(lower));
+    if (aliases.size() > kMaxAliases) refuse(key, value, "more than " + std::to_string(kMaxAliases) + " aliases");
+    if (comma == std::string_view::npos) return aliases;
+    rest.remove_prefix(comma + 1);
+  }
 }
 
 }  // namespace
@@ -36,7 +58,7 @@ Choices read_choices(const State& state) {
     if (!is_known(key))
       throw Error::input("annotation " + quote_for_message(key) +
                          ": unknown io.hookwire annotation (known: "
-                         "io.hookwire.network, .ip, .ip6, .mac, .disable, .ports)");
+                         "io.hookwire.network, .ip, .ip6, .mac, .disable, .ports, .aliases)");
     auto max_bytes = key == kAnnotationPorts ? kMaxPortsBytes : kMaxValueBytes;
     if (value.size() > max_bytes) refuse(key, value, "longer than " + std::to_string(max_bytes) + " bytes");
     if (key == kAnnotationNetwork) {
@@ -60,6 +82,8 @@ Choices read_choices(const State& state) {
       choices.disabled = value == "true";
     } else if (key == kAnnotationPorts) {
       choices.ports = parse_ports(value);
+    } else if (key == kAnnotationAliases) {
+      choices.aliases = parse_aliases(key, value);
     }
   }
   return choices;

@@ -21,6 +21,10 @@ inline constexpr const char* kAnnotationIp6 = "io.hookwire.ip6";
 inline constexpr const char* kAnnotationMac = "io.hookwire.mac";
 inline constexpr const char* kAnnotationDisable = "io.hookwire.disable";
 inline constexpr const char* kAnnotationPorts = "io.hookwire.ports";
+inline constexpr const char* kAnnotationAliases = "io.hookwire.aliases";
+
+/// The most aliases one container may have.
+inline constexpr std::size_t kMaxAliases = 16;
 
 /// What the annotations ask for, each already checked for shape.
 struct Choices {
@@ -29,7 +33,8 @@ struct Choices {
   std::optional<IpAddress> ip6;        // IPv6
   std::optional<MacAddress> mac;       // unicast
   bool disabled = false;
-  std::vector<PortSpec> ports;  // published ports, not yet judged against the profile
+  std::vector<PortSpec> ports;       // published ports, not yet judged against the profile
+  std::vector<std::string> aliases;  // more names on its network (lowercase labels), for dns.names profiles
 };
 
 /// Reads and checks the io.hookwire.* annotations. An unknown io.hookwire.* key,

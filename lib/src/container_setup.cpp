@@ -126,16 +126,20 @@ std::string hosts_file(const LedgerEntry& entry, const std::string& hostname) {
   return out;
 }
 
-std::string resolv_conf(const DnsSpec& dns) {
+std::string resolv_conf(const DnsSpec& dns, const LedgerNames& names) {
   std::string out = "# Written by hookwire.\n";
-  for (const auto& server : dns.nameservers) out += "nameserver " + server + "\n";
+  // With names served, the resolver on the gateway is the one nameserver: it
+  // forwards what is not a name of the network to the host's own.
+  for (const auto& server : names.empty() ? dns.nameservers : names.servers) out += "nameserver " + server + "\n";
   auto line = [&](const char* keyword, const std::vector<std::string>& items) {
     if (items.empty()) return;
     out += keyword;
     for (const auto& item : items) out += " " + item;
     out += "\n";
   };
-  line("search", dns.search);
+  std::vector<std::string> search = dns.search;
+  if (!names.empty()) search.insert(search.begin(), names.domain);
+  line("search", search);
   line("options", dns.options);
   return out;
 }
@@ -174,13 +178,14 @@ void write_files(const std::optional<BundleConfig>& bundle, const Profile& profi
   }
   std::string hostname = bundle->hostname.empty() ? entry.id.substr(0, 63) : bundle->hostname;
   if (profile.etc_hosts) write_one(rootfs_fd.get(), "etc/hosts", hosts_file(entry, hostname), log);
-  if (!profile.dns.nameservers.empty()) write_one(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns), log);
+  if (!profile.dns.nameservers.empty() || !entry.dns.empty())
+    write_one(rootfs_fd.get(), "etc/resolv.conf", resolv_conf(profile.dns, entry.dns), log);
 }
 
 }  // namespace
 
 void configure_container(const std::string& state_dir, const State& state, const Profile& profile, Logger& log) {
-  bool wants_files = profile.etc_hosts || !profile.dns.nameservers.empty();
+  bool wants_files = profile.etc_hosts || !profile.dns.nameservers.empty() || profile.dns.names;
   if (profile.sysctls.empty() && !wants_files) return;
   std::optional<LedgerEntry> entry;
   if (check_state_dir(state_dir, false)) entry = Ledger(state_dir).find(state.id);

@@ -60,6 +60,8 @@ void write_file_atomic(const std::string& dir, const std::string& name, std::str
     UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
     if (fd.get() < 0) throw_errno("create " + temp);
     try {
+      // The mode as asked, whatever the umask of the runtime that started us.
+      if (fchmod(fd.get(), mode) != 0) throw_errno("chmod " + temp);
       write_all(fd.get(), content, temp);
     } catch (...) {
       unlink(temp.c_str());

@@ -6,6 +6,7 @@
 #include "dir_util.h"
 #include "fs_util.h"
 #include "json_util.h"
+#include "ledger_record.h"
 #include "timestamp.h"
 
 #include <cerrno>
@@ -16,9 +17,6 @@
 namespace hookwire {
 
 namespace {
-
-constexpr std::size_t kMaxEntryBytes = 256 * 1024;
-constexpr std::string_view kSuffix = ".json";
 
 nlohmann::ordered_json to_json(const LedgerEntry& e) {
   nlohmann::ordered_json links = nlohmann::ordered_json::array();
@@ -45,6 +43,11 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
                                      {"nat6", e.firewall.nat6},
                                      {"isolate", e.firewall.isolate},
                                      {"ports", ports}};
+  nlohmann::ordered_json dns = {{"bridge", e.dns.bridge},
+                                {"domain", e.dns.domain},
+                                {"names", e.dns.names},
+                                {"servers", e.dns.servers},
+                                {"clients", e.dns.clients}};
   return {
       {"id", e.id},
       {"profile", e.profile},
@@ -60,6 +63,7 @@ nlohmann::ordered_json to_json(const LedgerEntry& e) {
       {"routes", routes},
       {"pools", e.pools},
       {"firewall", firewall},
+      {"dns", dns},
       {"created", e.created},
       {"updated", e.updated},
   };
@@ -116,6 +120,20 @@ LedgerEntry from_json(const nlohmann::json& j, const JsonPath& at) {
                                     read_integer<std::uint16_t>(require_member(p, "port", w), w.key("port"))});
       });
   }
+  // Records written before names were served have none.
+  if (const auto* dns = find_member(j, "dns")) {
+    auto dat = at.key("dns");
+    expect_object(*dns, dat);
+    e.dns.bridge = string_field(*dns, "bridge", dat);
+    e.dns.domain = string_field(*dns, "domain", dat);
+    auto strings = [&](const char* key) {
+      const auto* list = find_member(*dns, key);
+      return list ? read_strings(*list, dat.key(key)) : std::vector<std::string>{};
+    };
+    e.dns.names = strings("names");
+    e.dns.servers = strings("servers");
+    e.dns.clients = strings("clients");
+  }
   e.created = read_string(require_member(j, "created", at), at.key("created"));
   e.updated = read_string(require_member(j, "updated", at), at.key("updated"));
   return e;
@@ -123,13 +141,17 @@ LedgerEntry from_json(const nlohmann::json& j, const JsonPath& at) {
 
 }  // namespace
 
+LedgerEntry parse_ledger_record(std::string_view text, const std::string& what) {
+  return from_json(parse_json_strict(text, what), JsonPath(what));
+}
+
 Ledger::Ledger(const std::string& state_dir) : dir_(state_dir + "/ledger") {}
 
 std::optional<LedgerEntry> Ledger::find(std::string_view id) const {
-  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  std::string path = dir_ + "/" + std::string(id) + std::string(kLedgerRecordSuffix);
   std::optional<std::string> text;
   try {
-    text = read_file(path, kMaxEntryBytes);
+    text = read_file(path, kMaxLedgerRecordBytes);
   } catch (const Error& e) {
     // A symlink or a directory where the record belongs is as corrupt as bad JSON
     // there: an input error, so that unwire_id and gc get to repair it.
@@ -146,21 +168,24 @@ std::optional<LedgerEntry> Ledger::find(std::string_view id) const {
 }
 
 void Ledger::write(LedgerEntry& entry) const {
-  make_dirs(dir_, 0700);
+  // Searchable and readable by the resolver once it has dropped root (it reads
+  // through a directory descriptor opened before): the state dir above stays
+  // 0700, so no one else reaches them (docs/dns.md, "Privileges").
+  make_dirs(dir_, kLedgerDirMode);
   entry.updated = now_rfc3339();
   if (entry.created.empty()) entry.created = entry.updated;
-  write_file_atomic(dir_, entry.id + std::string(kSuffix), to_json(entry).dump() + "\n");
+  write_file_atomic(dir_, entry.id + std::string(kLedgerRecordSuffix), to_json(entry).dump() + "\n", kLedgerRecordMode);
 }
 
 bool Ledger::remove(std::string_view id) const {
-  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  std::string path = dir_ + "/" + std::string(id) + std::string(kLedgerRecordSuffix);
   if (unlink(path.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
   throw_errno("remove ledger entry " + path);
 }
 
 bool Ledger::holds(std::string_view id) const {
-  std::string path = dir_ + "/" + std::string(id) + std::string(kSuffix);
+  std::string path = dir_ + "/" + std::string(id) + std::string(kLedgerRecordSuffix);
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;
@@ -171,8 +196,8 @@ std::vector<std::string> Ledger::ids() const {
   std::vector<std::string> out;
   for (const auto& name : list_dir(dir_)) {
     std::string_view view = name;
-    if (view.size() <= kSuffix.size() || !view.ends_with(kSuffix)) continue;
-    auto id = view.substr(0, view.size() - kSuffix.size());
+    if (view.size() <= kLedgerRecordSuffix.size() || !view.ends_with(kLedgerRecordSuffix)) continue;
+    auto id = view.substr(0, view.size() - kLedgerRecordSuffix.size());
     if (is_valid_container_id(id)) out.emplace_back(id);
   }
   return out;

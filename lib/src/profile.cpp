@@ -3,7 +3,10 @@
 #include <hookwire/error.h>
 #include <hookwire/validate.h>
 
+#include <algorithm>
+
 #include "config_json.h"
+#include "dns_name.h"
 #include "json_util.h"
 
 namespace hookwire {
@@ -86,6 +89,9 @@ Profile profile_from_json(const nlohmann::json& document, std::string name) {
     profile.dns.nameservers = strings_field(*dns, "nameservers", at.key("dns"));
     profile.dns.search = strings_field(*dns, "search", at.key("dns"));
     profile.dns.options = strings_field(*dns, "options", at.key("dns"));
+    profile.dns.names = bool_field(*dns, "names", at.key("dns"));
+    profile.dns.domain = string_field(*dns, "domain", at.key("dns"));
+    if (profile.dns.names && profile.dns.domain.empty()) profile.dns.domain = kDefaultDnsDomain;
   }
   profile.etc_hosts = bool_field(document, "etc_hosts", at);
   if (const auto* nat = find_member(document, "nat")) {
@@ -183,6 +189,19 @@ std::vector<std::string> validate(const Profile& profile) {
   for (const auto* list : {&profile.dns.search, &profile.dns.options})
     for (const auto& item : *list)
       if (!is_token(item)) problems.push_back("dns: not a single word: " + quote_for_message(item));
+  if (!profile.dns.domain.empty() &&
+      (!is_valid_dns_name(profile.dns.domain) || profile.dns.domain != lowercase_name(profile.dns.domain)))
+    problems.push_back("dns.domain: not a lowercase domain name: " + quote_for_message(profile.dns.domain));
+  if (!profile.dns.domain.empty() && !profile.dns.names) problems.push_back("dns.domain: needs dns.names");
+  if (profile.dns.names) {
+    bool first_veth_has_pool =
+        (profile.ipv4 || profile.ipv6) && std::any_of(profile.config.networks.begin(), profile.config.networks.end(),
+                                                      [](const Network& n) { return n.type == "veth"; });
+    if (!first_veth_has_pool)
+      problems.push_back("dns.names: needs a veth and an ipam pool (the resolver answers on the pool's gateway)");
+    if (!profile.dns.nameservers.empty())
+      problems.push_back("dns.names: the container's nameserver is the resolver; drop dns.nameservers");
+  }
   if (profile.nat.ipv6 && !profile.nat.outbound) problems.push_back("nat.ipv6: needs nat.outbound");
   if (profile.nat.ipv6 && (!profile.ipv6 || !profile.ipv6->subnet.address.is_unique_local()))
     problems.push_back("nat.ipv6: NAT66 is only for a unique local (fc00::/7) ipam.ipv6 pool");

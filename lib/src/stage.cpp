@@ -6,6 +6,7 @@
 #include <hookwire/profile.h>
 #include <hookwire/profile_load.h>
 
+#include "resolver_launch.h"
 #include "annotations.h"
 #include "container_setup.h"
 #include "fs_util.h"
@@ -57,6 +58,8 @@ void mark_running(const std::string& state_dir, const State& state, Logger& log)
   }
   entry->status = "running";
   ledger.write(*entry);
+  // A resolver killed since createRuntime is back before its names are asked for.
+  if (!entry->dns.empty()) ensure_resolver(state_dir, log);
   std::string addresses;
   for (const auto& address : entry->addresses) addresses += (addresses.empty() ? "" : " ") + address.cidr;
   log.info("running" + (addresses.empty() ? std::string() : " with " + addresses));

@@ -5,13 +5,17 @@
 #include <hookwire/ipam.h>
 #include <hookwire/network.h>
 
+#include "bundle.h"
 #include "conntrack.h"
+#include "dns_name.h"
 #include "fault.h"
 #include "firewall.h"
 #include "fs_util.h"
+#include "json_util.h"
 #include "host_ports.h"
 #include "id_lock.h"
 #include "netns_find.h"
+#include "resolver_launch.h"
 
 #include <cstdio>
 #include <set>
@@ -131,10 +135,41 @@ std::vector<LedgerMember> members_of(const std::vector<PlannedVeth>& planned) {
   return members;
 }
 
+// The names the container answers to on its first veth's network, when its
+// profile serves names: its hostname (from the bundle), its id, its aliases.
+LedgerNames plan_names(const Profile& profile, const State& state, const Choices& choices,
+                       const std::vector<PlannedVeth>& planned, Logger& log) {
+  if (!profile.dns.names) {
+    if (!choices.aliases.empty())
+      throw Error::input("annotation io.hookwire.aliases: profile " + profile.name + " serves no names (dns.names)");
+    return {};
+  }
+  LedgerNames dns;
+  if (planned.empty()) return dns;
+  std::string hostname;
+  try {
+    if (auto bundle = read_bundle_config(state.bundle)) hostname = bundle->hostname;
+  } catch (const Error& e) {
+    log.warning(std::string("no hostname for the resolver: ") + e.what());
+  }
+  if (!hostname.empty() && !is_valid_dns_name(hostname))
+    log.warning("the hostname " + quote_for_message(hostname) + " is not a host name; the resolver does not serve it");
+  dns.bridge = planned.front().network.bridge;
+  dns.domain = profile.dns.domain;
+  dns.names = container_names(state.id, hostname, choices.aliases);
+  for (const auto* pool : {&profile.ipv4, &profile.ipv6})
+    if (*pool) {
+      dns.servers.push_back((*pool)->gateway.str());
+      dns.clients.push_back((*pool)->subnet.str());
+    }
+  return dns;
+}
+
 // The wiring proper, under the id's lock: stale records, intent, leases, bridge,
 // links, routes, the completed record, then the chained hooks.
 void wire_locked(HookName stage, const std::string& state_dir, const State& state, const Profile& profile,
-                 const Choices& choices, std::vector<PlannedVeth> planned, const NsHandle& netns, Logger& log) {
+                 const Choices& choices, std::vector<PlannedVeth> planned, LedgerNames dns_names, const NsHandle& netns,
+                 Logger& log) {
   Ledger ledger(state_dir);
   std::optional<LedgerEntry> existing;
   try {
@@ -177,6 +212,7 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
     entry.routes.push_back({route.destination, route.gateway, route.source, route.interface_name});
   if (profile.ipv4) entry.pools.push_back(profile.ipv4->key());
   if (profile.ipv6) entry.pools.push_back(profile.ipv6->key());
+  entry.dns = std::move(dns_names);
   ledger.write(entry);
   fault_point("intent recorded");
 
@@ -284,7 +320,8 @@ void wire_locked(HookName stage, const std::string& state_dir, const State& stat
         (port.host_address.find(':') != std::string::npos ? "[" + port.host_address + "]" : port.host_address) + ":" +
         std::to_string(port.host_port) + "->" + std::to_string(port.port) + "/" + port.protocol);
   log.info("wired " + join(names) + (addresses.empty() ? "" : " with " + join(addresses)) +
-           (ports.empty() ? "" : ", publishing " + join(ports)) + " (profile " + profile.name + ")");
+           (ports.empty() ? "" : ", publishing " + join(ports)) +
+           (entry.dns.empty() ? "" : ", named " + join(entry.dns.names)) + " (profile " + profile.name + ")");
 }
 
 }  // namespace
@@ -301,6 +338,7 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
           const Choices& choices, Logger& log) {
   auto planned = plan_veths(profile, state, choices);
   check_ports(profile, choices.ports);
+  auto names = plan_names(profile, state, choices, planned, log);
   auto netns = find_container_netns(state);
   if (!netns) {
     log.warning("no network namespace to wire (no pid, and no namespace path in the bundle); skipping");
@@ -317,7 +355,7 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
   // it is being written (id_lock.h).
   auto lock = IdLock::acquire(state_dir, state.id);
   try {
-    wire_locked(stage, state_dir, state, profile, choices, std::move(planned), *netns, log);
+    wire_locked(stage, state_dir, state, profile, choices, std::move(planned), std::move(names), *netns, log);
   } catch (...) {
     // Rolled back: with no record left, the lock file goes too.
     try {
@@ -327,6 +365,9 @@ void wire(HookName stage, const std::string& state_dir, const State& state, cons
     }
     throw;
   }
+  // Its names resolve from the moment the record says "wired": the resolver
+  // reads the ledger itself; here it is only made sure to run.
+  if (profile.dns.names) ensure_resolver(state_dir, log);
 }
 
 Released unwire(const std::string& state_dir, const LedgerEntry& entry) {

@@ -59,7 +59,7 @@ TEST_SUITE("annotations") {
         {"io.hookwire.disable", "yes", "annotation io.hookwire.disable=\"yes\": expected true or false"},
         {"io.hookwire.bridge", "eth0",
          "annotation \"io.hookwire.bridge\": unknown io.hookwire annotation (known: io.hookwire.network, .ip, "
-         ".ip6, .mac, .disable, .ports)"},
+         ".ip6, .mac, .disable, .ports, .aliases)"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.key);
@@ -70,7 +70,7 @@ TEST_SUITE("annotations") {
       // Found by the annotations fuzzer: the length check came first and wrote the key as is.
       CHECK_THROWS_WITH_AS(read_choices(with({{"io.hookwire.net\nork", std::string(300, 'a')}})),
                            "annotation \"io.hookwire.net\\x0aork\": unknown io.hookwire annotation (known: "
-                           "io.hookwire.network, .ip, .ip6, .mac, .disable, .ports)",
+                           "io.hookwire.network, .ip, .ip6, .mac, .disable, .ports, .aliases)",
                            Error);
     }
     SUBCASE("overlong values") {

@@ -68,6 +68,19 @@ struct HOOKWIRE_EXPORT LedgerFirewall {
   bool operator==(const LedgerFirewall&) const = default;
 };
 
+/// The names a container answers to on its network, for a profile with
+/// "dns": {"names": true}. The resolver (hookwire-dns) serves them from this alone:
+/// its addresses are those of `addresses` inside `clients`.
+struct HOOKWIRE_EXPORT LedgerNames {
+  std::string bridge;                // its network: the bridge of its first veth
+  std::string domain;                // "hookwire": NAME.DOMAIN resolves as well as NAME
+  std::vector<std::string> names;    // lowercase host names: hostname, id, aliases
+  std::vector<std::string> servers;  // the resolver's addresses there: the pools' gateways
+  std::vector<std::string> clients;  // who may ask: the pools' subnets, "10.213.0.0/16"
+  bool empty() const { return names.empty(); }
+  bool operator==(const LedgerNames&) const = default;
+};
+
 /// What was done for one container.
 struct HOOKWIRE_EXPORT LedgerEntry {
   std::string id;
@@ -84,9 +97,15 @@ struct HOOKWIRE_EXPORT LedgerEntry {
   std::vector<LedgerRoute> routes;  // the profile's extra routes, for `hookwire check`
   std::vector<std::string> pools;   // pool keys where leases may exist
   LedgerFirewall firewall;          // its nftables elements and host port leases
+  LedgerNames dns;                  // its names on its network, when its profile serves names
   std::string created;              // RFC 3339, UTC
   std::string updated;
 };
+
+/// The modes of the ledger directory and its records: the resolver reads them
+/// after dropping root, through a descriptor opened before (STATE_DIR stays 0700).
+inline constexpr unsigned kLedgerDirMode = 0711;
+inline constexpr unsigned kLedgerRecordMode = 0644;
 
 /// The ledger in STATE_DIR/ledger/.
 class HOOKWIRE_EXPORT Ledger {

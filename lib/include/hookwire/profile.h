@@ -27,12 +27,18 @@ struct HOOKWIRE_EXPORT PoolSpec {
   std::string key() const;
 };
 
-/// What goes into the container's /etc/resolv.conf.
+/// What goes into the container's /etc/resolv.conf, and whether hookwire's
+/// resolver serves the network's names.
 struct HOOKWIRE_EXPORT DnsSpec {
   std::vector<std::string> nameservers;
   std::vector<std::string> search;
   std::vector<std::string> options;
+  bool names = false;  // "names": hookwire-dns answers on the pools' gateways
+  std::string domain;  // "domain": NAME.DOMAIN; kDefaultDnsDomain when names is on and this is unset
 };
+
+/// The domain of a network's names when its profile names none.
+inline constexpr std::string_view kDefaultDnsDomain = "hookwire";
 
 /// "nat": masquerade for what the profile's containers send out of the host.
 struct HOOKWIRE_EXPORT NatSpec {

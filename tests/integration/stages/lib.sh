@@ -31,6 +31,8 @@ SLEEPERS=()
 cleanup() {
   local pid
   for pid in "${SLEEPERS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # A resolver the hooks started for this state dir (it would keep this netns alive).
+  pkill -9 -f -- "hookwire-dns --state-dir $STATE_DIR( |\$)" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

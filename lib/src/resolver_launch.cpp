@@ -1,0 +1,114 @@
+#include "resolver_launch.h"
+
+#include "unique_fd.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <csignal>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace hookwire {
+
+namespace {
+
+// The resolver gets the lock as this descriptor (hookwire-dns --lock-fd).
+constexpr int kLockFd = 3;
+
+// hookwire-dns sits beside the hooks, in the build tree as when installed.
+std::string resolver_program() {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return {};
+  std::string path(self, static_cast<std::size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + "hookwire-dns";
+}
+
+// True when something listens on the control socket and took the datagram.
+bool poke_service_manager(const std::string& path) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof address.sun_path) return false;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size());
+  UniqueFd sock(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!sock) return false;
+  static constexpr char kMessage[] = "ensure";
+  return sendto(sock.get(), kMessage, sizeof kMessage - 1, 0, reinterpret_cast<const sockaddr*>(&address),
+                sizeof address) >= 0;
+}
+
+// Starts hookwire-dns with `lock` as its descriptor 3; returns its pid, or 0 with errno.
+pid_t spawn_resolver(const std::string& program, const std::string& state_dir, int lock) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  // Its own session, and none of the hook's descriptors: a runtime reading the
+  // hook's stdout and stderr until they close must not wait for the resolver.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, lock, kLockFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kLockFd + 1);
+  std::string lock_fd = std::to_string(kLockFd);
+  const char* argv[] = {program.c_str(), "--state-dir", state_dir.c_str(), "--lock-fd", lock_fd.c_str(), nullptr};
+  pid_t pid = 0;
+  int err = posix_spawn(&pid, program.c_str(), &actions, &attr, const_cast<char**>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) {
+    errno = err;
+    return 0;
+  }
+  return pid;
+}
+
+}  // namespace
+
+std::string resolver_pid_file(const std::string& state_dir) {
+  return state_dir + "/dns.pid";
+}
+std::string resolver_control_socket(const std::string& state_dir) {
+  return state_dir + "/dns.sock";
+}
+
+void ensure_resolver(const std::string& state_dir, Logger& log) {
+  auto pid_file = resolver_pid_file(state_dir);
+  UniqueFd lock(open(pid_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!lock) {
+    log.warning("cannot open " + pid_file + ": " + std::strerror(errno) + "; names are not served");
+    return;
+  }
+  if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK)
+      log.warning("cannot lock " + pid_file + ": " + std::strerror(errno) + "; names are not served");
+    return;  // the resolver holds it: it runs, and it reads the ledger itself
+  }
+  if (poke_service_manager(resolver_control_socket(state_dir))) {
+    log.debug("asked the service manager for the resolver");
+    return;  // the lock goes with `lock`; the service takes it
+  }
+  auto program = resolver_program();
+  pid_t pid = program.empty() ? 0 : spawn_resolver(program, state_dir, lock.get());
+  if (pid == 0) {
+    log.warning("cannot start the resolver " + program + ": " + std::strerror(errno) + "; names are not served");
+    return;
+  }
+  // Not waited for: it is a daemon; the runtime's subreaper (or init) reaps it.
+  log.info("started the resolver hookwire-dns (pid " + std::to_string(pid) + ")");
+}
+
+}  // namespace hookwire
