@@ -4,6 +4,7 @@
 #include <hookwire/inspect.h>
 #include <hookwire/ipam.h>
 
+#include "resolver_launch.h"
 #include "dir_util.h"
 #include "firewall.h"
 #include "host_ports.h"
@@ -229,6 +230,8 @@ std::vector<std::string> check_container(const std::string& state_dir, const std
                             " is not leased to it");
   }
   for (auto& line : firewall_differences(entry->firewall)) differences.push_back(std::move(line));
+  if (!entry->dns.empty() && (entry->status == "wired" || entry->status == "running") && !resolver_running(state_dir))
+    differences.push_back("no resolver runs: its names are not served (the next hook starts hookwire-dns)");
   return differences;
 }
 

@@ -4,7 +4,9 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <fcntl.h>
 #include <csignal>
 #include <spawn.h>
@@ -83,6 +85,20 @@ std::string resolver_pid_file(const std::string& state_dir) {
 }
 std::string resolver_control_socket(const std::string& state_dir) {
   return state_dir + "/dns.sock";
+}
+
+bool resolver_running(const std::string& state_dir) {
+  // Read, not locked: a lock taken here, even shared, would make a hook that
+  // tries the lock at that moment believe a resolver runs.
+  UniqueFd fd(open(resolver_pid_file(state_dir).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return false;
+  char text[32] = {};
+  if (read(fd.get(), text, sizeof text - 1) <= 0) return false;
+  long pid = std::strtol(text, nullptr, 10);
+  if (pid <= 0) return false;
+  UniqueFd comm(open(("/proc/" + std::to_string(pid) + "/comm").c_str(), O_RDONLY | O_CLOEXEC));
+  char name[32] = {};
+  return comm && read(comm.get(), name, sizeof name - 1) > 0 && std::string_view(name) == "hookwire-dns\n";
 }
 
 void ensure_resolver(const std::string& state_dir, Logger& log) {

@@ -13,6 +13,9 @@ std::string resolver_pid_file(const std::string& state_dir);
 /// STATE_DIR/dns.sock: where a service manager (hookwire-dns.socket) listens.
 std::string resolver_control_socket(const std::string& state_dir);
 
+/// Whether a resolver runs for STATE_DIR (it holds dns.pid locked).
+bool resolver_running(const std::string& state_dir);
+
 /// Makes sure a resolver serves STATE_DIR's names:
 /// - one runs (it holds dns.pid locked): nothing to do;
 /// - a service manager listens on dns.sock: one datagram there starts it;
