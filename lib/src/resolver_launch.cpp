@@ -1,5 +1,6 @@
 #include "resolver_launch.h"
 
+#include "build_config.h"
 #include "unique_fd.h"
 
 #include <cerrno>
@@ -24,13 +25,17 @@ namespace {
 // The resolver gets the lock as this descriptor (hookwire-dns --lock-fd).
 constexpr int kLockFd = 3;
 
-// hookwire-dns sits beside the hooks, in the build tree as when installed.
+// hookwire-dns sits beside the hooks, installed (libexecdir) as in the build
+// tree (hooks/); `hookwire hook STAGE` runs from elsewhere (bin/, cli/).
 std::string resolver_program() {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return {};
-  std::string path(self, static_cast<std::size_t>(n));
-  return path.substr(0, path.rfind('/') + 1) + "hookwire-dns";
+  std::string dir = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : std::string();
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  for (const auto& candidate :
+       {dir + "hookwire-dns", std::string(HOOKWIRE_LIBEXECDIR) + "/hookwire-dns", dir + "../hooks/hookwire-dns"})
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  return dir + "hookwire-dns";
 }
 
 // True when something listens on the control socket and took the datagram.
@@ -118,7 +123,7 @@ void ensure_resolver(const std::string& state_dir, Logger& log) {
     return;  // the lock goes with `lock`; the service takes it
   }
   auto program = resolver_program();
-  pid_t pid = program.empty() ? 0 : spawn_resolver(program, state_dir, lock.get());
+  pid_t pid = spawn_resolver(program, state_dir, lock.get());
   if (pid == 0) {
     log.warning("cannot start the resolver " + program + ": " + std::strerror(errno) + "; names are not served");
     return;
