@@ -524,7 +524,7 @@ TEST_SUITE("dns-upstream") {
       CHECK(Bytes(outcome.reply.begin() + 12, outcome.reply.end()) == Bytes(query.begin() + 12, query.end()));
       CHECK(first.count(false) == 1);
       CHECK(second.count(false) == 1);
-      CHECK(ms(outcome.elapsed) < 150);  // answers, not timeouts
+      CHECK(ms(outcome.elapsed) < 350);  // answers, not two timeouts of 200 ms
     }
     SUBCASE("every server silent: SERVFAIL after one timeout each") {
       StubServer first("127.0.0.1", silent());
@@ -551,7 +551,7 @@ TEST_SUITE("dns-upstream") {
     auto outcome = lab.forward(forwarder, make_query(9, "none.example"));
     CHECK(rcode_of(outcome.reply) == servfail);
     CHECK(get16(outcome.reply, 0) == 9);
-    CHECK(ms(outcome.elapsed) < 100);
+    CHECK(ms(outcome.elapsed) < 150);
     CHECK(bystander.received().empty());
   }
 

@@ -94,7 +94,7 @@ class PidLock {
   void write_pid() {
     auto text = std::to_string(getpid()) + "\n";
     if (ftruncate(fd_.get(), 0) != 0 || pwrite(fd_.get(), text.data(), text.size(), 0) < 0)
-      syslog(LOG_WARNING, "cannot write the pid file: %m");
+      syslog(LOG_WARNING, "cannot write the pid file: %s", std::strerror(errno));
   }
   void release() {
     flock(fd_.get(), LOCK_UN);
@@ -103,7 +103,8 @@ class PidLock {
   bool retake() { return held_ = flock(fd_.get(), LOCK_EX | LOCK_NB) == 0; }
   // An empty pid file: no resolver runs (the file itself stays, like the other locks).
   void clear() {
-    if (held_ && ftruncate(fd_.get(), 0) != 0) syslog(LOG_WARNING, "cannot empty the pid file: %m");
+    if (held_ && ftruncate(fd_.get(), 0) != 0)
+      syslog(LOG_WARNING, "cannot empty the pid file: %s", std::strerror(errno));
   }
 
  private:

@@ -7,6 +7,7 @@
 #include "ledger_record.h"
 
 #include <cerrno>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <set>
@@ -97,7 +98,8 @@ void LedgerWatch::load(NameTable& table, const std::string& id) {
   UniqueFd fd(openat(dir_.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) {
     if (errno != ENOENT && errno != ELOOP)
-      syslog(LOG_WARNING, "cannot read ledger record %s: %m; its names are not served", name.c_str());
+      syslog(LOG_WARNING, "cannot read ledger record %s: %s; its names are not served", name.c_str(),
+             std::strerror(errno));
     table.remove(id);
     return;
   }
