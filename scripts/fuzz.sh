@@ -2,11 +2,11 @@
 # Builds the libFuzzer harnesses (clang 14, ASan+UBSan) in build-fuzz and runs each
 # one for its share of SECONDS (default 60 in all), starting from its seed corpus in
 # tests/fuzz/corpus/NAME/ plus the test fixtures it shares with other tests (below),
-# with its dictionary (tests/fuzz/json.dict; tests/fuzz/ports.dict for ports). New
+# with its dictionary (tests/fuzz/json.dict; ports.dict for ports, dns.dict for the DNS ones). New
 # inputs go to build-fuzz/corpus/NAME/, never into the source tree; a crash leaves
 # its input in build-fuzz/artifacts/.
 #
-# Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: state profile annotations ports)
+# Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: state profile annotations ports dns_query dns_server)
 #
 # Prints one line per harness, "fuzz NAME: ok, N execs in S s (R execs/s)" or
 # "fuzz NAME: FAILED ...", writes them as meson-style results to
@@ -19,16 +19,20 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 total=${1:-60}
 shift $(($# > 0 ? 1 : 0))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(state profile annotations ports)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(state profile annotations ports dns_query dns_server)
 case "$total" in
   '' | *[!0-9]*) echo "scripts/fuzz.sh: SECONDS must be a whole number, not '$total'" >&2; exit 2 ;;
 esac
 
 # The longest input each harness is given: room for the seeds (a runc-written
-# config is 8 KB, a State with a 10 KiB id), far below the readers' 1 MiB caps.
-declare -A max_len=([state]=16384 [profile]=16384 [annotations]=4096 [ports]=4096)
-# The dictionary of each harness: JSON for the documents, the grammar for ports.
-declare -A dict=([state]=json.dict [profile]=json.dict [annotations]=json.dict [ports]=ports.dict)
+# config is 8 KB, a State with a 10 KiB id), far below the readers' 1 MiB caps;
+# for DNS, twice the classic 512-byte datagram: a query is one name of at most
+# 255 bytes and an OPT, and longer inputs only add ignored trailing bytes.
+declare -A max_len=([state]=16384 [profile]=16384 [annotations]=4096 [ports]=4096 [dns_query]=1024 [dns_server]=1024)
+# The dictionary of each harness: JSON for the documents, the grammar for ports,
+# the wire format's recurring pieces for DNS.
+declare -A dict=([state]=json.dict [profile]=json.dict [annotations]=json.dict [ports]=ports.dict
+  [dns_query]=dns.dict [dns_server]=dns.dict)
 # Seeds that are fixtures of other tests too: kept once, where those tests read
 # them, and copied into build-fuzz/seeds/NAME/ at fuzz time.
 declare -A shared_seeds=(
