@@ -24,6 +24,18 @@ firewall_elements() {
       | .name as $set | (.elem // [])[] | "\($set) \(tojson)"'
 }
 
+# resolver_pids: the hookwire-dns processes serving this state dir. One that has
+# no container left goes away by itself, in a moment: waited for up to 2 s.
+resolver_pids() { pgrep -f -- "hookwire-dns --state-dir $STATE_DIR( |\$)" || true; }
+no_resolver_left() {
+  local _
+  for _ in $(seq 100); do
+    [ -z "$(resolver_pids)" ] && return 0
+    sleep 0.02
+  done
+  resolver_pids | tr '\n' ' '
+}
+
 expect_nothing_left() {
   expect_eq "host links left" "$(host_links | tr '\n' ' ')" ""
   expect_eq "leases left" "$(lease_count)" 0
@@ -31,4 +43,5 @@ expect_nothing_left() {
   expect_eq "lock files left" "$(lock_count)" 0
   expect_eq "host port leases left" "$(host_port_leases)" ""
   expect_eq "firewall elements left" "$(firewall_elements | tr '\n' ' ')" ""
+  expect_eq "resolvers left" "$(no_resolver_left)" ""
 }
