@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
       "resolv-conf", po::value(&options.resolv_conf),
       "where the upstream resolvers are listed (default /etc/resolv.conf)")("port", po::value(&port),
                                                                             "the port it serves on (default 53)")(
-      "lock-fd", po::value(&options.lock_fd), "the locked STATE_DIR/dns.pid handed over by a hook (internal)");
+      "lock-fd", po::value(&options.lock_fd), "the locked STATE_DIR/dns.pid handed over by a hook (internal)")(
+      "ready-fd", po::value(&options.ready_fd), "closed once it serves, for the hook that started it (internal)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(described).run(), vm);

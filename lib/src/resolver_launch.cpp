@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 #include <fcntl.h>
+#include <poll.h>
 #include <csignal>
 #include <spawn.h>
 #include <sys/file.h>
@@ -22,8 +23,13 @@ namespace hookwire {
 
 namespace {
 
-// The resolver gets the lock as this descriptor (hookwire-dns --lock-fd).
+// The resolver gets the lock as this descriptor (hookwire-dns --lock-fd), and
+// says it serves by closing this one (--ready-fd).
 constexpr int kLockFd = 3;
+constexpr int kReadyFd = 4;
+// How long the hook that starts the resolver waits for it to serve: its start
+// takes a few milliseconds; a resolver that takes longer is not waited for.
+constexpr int kReadyTimeoutMs = 1000;
 
 // hookwire-dns sits beside the hooks, installed (libexecdir) as in the build
 // tree (hooks/); `hookwire hook STAGE` runs from elsewhere (bin/, cli/).
@@ -51,8 +57,9 @@ bool poke_service_manager(const std::string& path) {
                 sizeof address) >= 0;
 }
 
-// Starts hookwire-dns with `lock` as its descriptor 3; returns its pid, or 0 with errno.
-pid_t spawn_resolver(const std::string& program, const std::string& state_dir, int lock) {
+// Starts hookwire-dns with `lock` as its descriptor 3 and `ready` as 4; returns
+// its pid, or 0 with errno.
+pid_t spawn_resolver(const std::string& program, const std::string& state_dir, int lock, int ready) {
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
@@ -69,9 +76,11 @@ pid_t spawn_resolver(const std::string& program, const std::string& state_dir, i
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, lock, kLockFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kLockFd + 1);
-  std::string lock_fd = std::to_string(kLockFd);
-  const char* argv[] = {program.c_str(), "--state-dir", state_dir.c_str(), "--lock-fd", lock_fd.c_str(), nullptr};
+  posix_spawn_file_actions_adddup2(&actions, ready, kReadyFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kReadyFd + 1);
+  std::string lock_fd = std::to_string(kLockFd), ready_fd = std::to_string(kReadyFd);
+  const char* argv[] = {program.c_str(), "--state-dir", state_dir.c_str(), "--lock-fd",
+                        lock_fd.c_str(), "--ready-fd",  ready_fd.c_str(),  nullptr};
   pid_t pid = 0;
   int err = posix_spawn(&pid, program.c_str(), &actions, &attr, const_cast<char**>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -123,12 +132,32 @@ void ensure_resolver(const std::string& state_dir, Logger& log) {
     return;  // the lock goes with `lock`; the service takes it
   }
   auto program = resolver_program();
-  pid_t pid = spawn_resolver(program, state_dir, lock.get());
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    log.warning(std::string("cannot start the resolver: pipe: ") + std::strerror(errno) + "; names are not served");
+    return;
+  }
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  pid_t pid = spawn_resolver(program, state_dir, lock.get(), ready_write.get());
   if (pid == 0) {
     log.warning("cannot start the resolver " + program + ": " + std::strerror(errno) + "; names are not served");
     return;
   }
-  // Not waited for: it is a daemon; the runtime's subreaper (or init) reaps it.
+  // Not waited for as a process: it is a daemon; the runtime's subreaper (or
+  // init) reaps it. Waited for, briefly, until it serves (it closes its end of
+  // the pipe once its sockets are bound), so that the first container's names
+  // resolve as soon as this hook returns, like every later one's.
+  ready_write.reset();
+  pollfd wait{ready_read.get(), POLLIN, 0};
+  int n;
+  do {
+    n = poll(&wait, 1, kReadyTimeoutMs);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) {
+    log.warning("started the resolver hookwire-dns (pid " + std::to_string(pid) + "), not serving after " +
+                std::to_string(kReadyTimeoutMs) + " ms; not waiting longer");
+    return;
+  }
   log.info("started the resolver hookwire-dns (pid " + std::to_string(pid) + ")");
 }
 

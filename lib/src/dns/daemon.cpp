@@ -116,6 +116,8 @@ class PidLock {
 
 int run_daemon(const DaemonOptions& options) {
   openlog("hookwire-dns", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+  // The hook that started it waits until this closes: serving, or gone.
+  UniqueFd ready(options.ready_fd);
   int control = socket_from_service_manager();
   if (!check_state_dir(options.state_dir, false)) {
     syslog(LOG_INFO, "no state dir %s: nothing to serve", options.state_dir.c_str());
@@ -153,6 +155,7 @@ int run_daemon(const DaemonOptions& options) {
   };
   Server server(io, watch, table, upstreams, forwarder, options.port, on_empty);
   drop_privileges(options.user);
+  ready.reset();
 
   asio::signal_set stop(io, SIGTERM, SIGINT);
   stop.async_wait([&](const boost::system::error_code& ec, int) {

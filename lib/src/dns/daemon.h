@@ -10,6 +10,7 @@ namespace hookwire::dns {
 struct DaemonOptions {
   std::string state_dir;                         // whose ledger it serves
   int lock_fd = -1;                              // STATE_DIR/dns.pid, locked by the hook that started it
+  int ready_fd = -1;                             // closed once it serves (the hook that started it waits)
   std::string user;                              // who it becomes: empty for hookwire-dns, else nobody
   std::uint16_t port = 53;                       // for tests
   std::string resolv_conf = "/etc/resolv.conf";  // the upstream resolvers

@@ -162,12 +162,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
           boost::system::error_code peer_ec;
           auto peer = self->socket_.remote_endpoint(peer_ec);
           if (peer_ec) return self->stop();
-          // A query dropped unanswered leaves the connection to its idle timer.
-          std::weak_ptr<TcpSession> weak = self;
+          // The reply holds the session: a forwarded question is answered later,
+          // with no read or write pending meanwhile. A question dropped
+          // unanswered releases it, and the connection closes.
           self->endpoint_->owner.handle(self->message_, self->endpoint_->address, from_asio(peer.address()), true,
-                                        [weak](std::vector<std::uint8_t> reply) {
-                                          if (auto session = weak.lock()) session->write(std::move(reply));
-                                        });
+                                        [self](std::vector<std::uint8_t> reply) { self->write(std::move(reply)); });
         });
   }
   void write(std::vector<std::uint8_t> reply) {
