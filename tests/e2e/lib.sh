@@ -418,6 +418,60 @@ expect_output() { expect_contains "$1: output" "$(cat "$WORK/$1.out")" "$2"; }
 
 # --- Cases every runtime runs -------------------------------------------------
 
+# Names (dns.names): containers reach each other by name through hookwire-dns on
+# the gateways, at once for one started later, and a deleted one's name is gone.
+# Under podman the container's /etc/resolv.conf is podman's own file, and with
+# --network none podman refuses --dns: a resolv.conf naming the gateway is
+# bind-mounted over it (docs/runtimes.md).
+NAME_OPTIONS=()
+resolve_in() {  # resolve_in NAME HOST: what busybox nslookup in NAME says of HOST, via the gateway
+  exec_in "$1" busybox nslookup "$2" "$GATEWAY4" 2>&1 || true
+}
+expect_ping_name() {  # expect_ping_name FROM TO-NAME
+  exec_in "$1" ping -c1 -W2 "$2" >/dev/null || fail "$1 cannot ping $2 by name: $(resolve_in "$1" "$2")"
+}
+case_names() {
+  use_profile names '.dns = {"names": true}'
+  if [ "$RUNTIME" = podman ]; then
+    printf 'nameserver %s\nnameserver %s\nsearch hookwire\n' "$GATEWAY4" "$GATEWAY6" >"$WORK/names-resolv.conf"
+    NAME_OPTIONS=(-v "$WORK/names-resolv.conf:/etc/resolv.conf:ro")
+  fi
+  local name
+  for name in a b; do
+    new_bundle "$name" sleep 600
+    launch_named "$name"
+  done
+  for name in a b; do expect_wired "$name"; done
+  expect_contains "a's resolv.conf" "$(exec_in a cat /etc/resolv.conf)" "nameserver $GATEWAY4"
+  expect_contains "a's resolv.conf" "$(exec_in a cat /etc/resolv.conf)" "search hookwire"
+  expect_ping_name a b
+  expect_ping_name b a
+  expect_ping_name a b.hookwire
+  expect_contains "a resolves b" "$(resolve_in a b.hookwire)" "${ADDRESS4[b]}"
+  expect_contains "a resolves b over IPv6" "$(exec_in a busybox nslookup -type=aaaa b.hookwire "$GATEWAY4" 2>&1)" \
+    "${ADDRESS6[b]}"
+  # A third container, started after them, is known at once.
+  new_bundle c sleep 600
+  launch_named c
+  expect_wired c
+  expect_ping_name a c
+  delete_container b
+  expect_logged poststop b "unwired"
+  expect_contains "b is gone" "$(resolve_in a b.hookwire)" "NXDOMAIN"
+  ! exec_in a ping -c1 -W1 b >/dev/null 2>&1 || fail "a still pings b by name after its delete"
+  for name in a c; do delete_container "$name"; done
+  expect_nothing_left
+}
+launch_named() {  # launch_named NAME: start_container, with podman's resolv.conf
+  if [ "$RUNTIME" = podman ]; then
+    STARTED+=("$1")
+    podman_run "$1" -d "${NAME_OPTIONS[@]}" </dev/null >"$WORK/$1.out" 2>&1 ||
+      fail "podman could not start $1: $(cat "$WORK/$1.out")"
+  else
+    start_container "$1"
+  fi
+}
+
 # Two containers on one bridge: both wired at every stage (createContainer's
 # settings seen inside), they reach each other over IPv4 and IPv6, and deleting
 # them leaves nothing behind.
