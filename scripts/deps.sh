@@ -7,7 +7,7 @@ _hookwire_packages() {
     case "$group" in
       build) echo "g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-dev \
                    libboost-program-options-dev libboost-filesystem-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev \
-                   doctest-dev libldns-dev" ;;
+                   doctest-dev libldns-dev libssl-dev" ;;
       runtime) echo "runc crun podman busybox-static iproute2 jq util-linux nftables" ;;
       test) echo "clang-format iproute2 jq file util-linux python3 procps nftables conntrack" ;;
       bench) echo "containernetworking-plugins gnuplot-nox time python3 iproute2 util-linux netavark iperf3 aardvark-dns dnsperf" ;;

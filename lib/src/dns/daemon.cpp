@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -44,22 +45,38 @@ int socket_from_service_manager() {
   return kListenFdsStart;
 }
 
+struct LocalUser {
+  std::string name;
+  uid_t uid;
+  gid_t gid;
+};
+
+std::optional<LocalUser> local_user(const std::string& name) {
+  FILE* file = std::fopen("/etc/passwd", "re");
+  if (!file) return std::nullopt;
+  std::optional<LocalUser> found;
+  while (const passwd* entry = fgetpwent(file))
+    if (name == entry->pw_name) {
+      found = LocalUser{entry->pw_name, entry->pw_uid, entry->pw_gid};
+      break;
+    }
+  std::fclose(file);
+  return found;
+}
+
 // Becomes `name` (or hookwire-dns, else nobody) keeping CAP_NET_BIND_SERVICE
 // alone, for the networks that appear later; nothing else, ever again.
 void drop_privileges(const std::string& name) {
   if (geteuid() != 0) return;
-  const passwd* user = nullptr;
-  if (!name.empty()) {
-    user = getpwnam(name.c_str());
-    if (!user) throw Error::input("no such user: " + name);
-  } else {
-    user = getpwnam("hookwire-dns");
-    if (!user) user = getpwnam("nobody");
-    if (!user) throw Error::input("no user hookwire-dns or nobody to run as");
-  }
-  uid_t uid = user->pw_uid;
-  gid_t gid = user->pw_gid;
-  std::string who = user->pw_name;
+  // Read from /etc/passwd with fgetpwent(3), not getpwnam(3): the resolver is
+  // linked statically, and NSS would load the host's modules (libnss_systemd)
+  // into it. The users it becomes are local system users.
+  auto user = local_user(name.empty() ? "hookwire-dns" : name);
+  if (!user && name.empty()) user = local_user("nobody");
+  if (!user) throw Error::input("no such user in /etc/passwd: " + (name.empty() ? "hookwire-dns or nobody" : name));
+  uid_t uid = user->uid;
+  gid_t gid = user->gid;
+  std::string who = user->name;
   // The bounding set first, while CAP_SETPCAP is still held.
   for (int cap = 0; cap <= 63; ++cap)
     if (cap != CAP_NET_BIND_SERVICE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
