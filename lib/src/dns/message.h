@@ -69,12 +69,12 @@ struct Record {
 
 /// Writes the response to `query` into `out` (cleared first; its capacity is
 /// reused): id and RD copied, QR, RA, AA when `authoritative`, `rcode`, the
-/// question echoed in class IN, `answers`, and an OPT advertising kOwnUdpSize
-/// when the query had one. Names are compressed only when the response would
-/// not fit in `max_size` (the client's udp_size over UDP, kMaxMessageSize over
-/// TCP) without; one that does not fit even so goes without its answers, with TC
-/// set. Throws Error::input for a record that cannot be written (another
-/// type, data of the wrong length, a name that is not one).
+/// question echoed (its class as asked; IN when 0), `answers` (class IN), and an
+/// OPT advertising kOwnUdpSize when the query had one. Names are compressed only
+/// when the response would not fit in `max_size` (the client's udp_size over UDP,
+/// kMaxMessageSize over TCP) without; one that does not fit even so goes without
+/// its answers, with TC set. Throws Error::input for a record that cannot be
+/// written (another type, data of the wrong length, a name that is not one).
 void build_response(const Query& query, int rcode, bool authoritative, const std::vector<Record>& answers,
                     std::size_t max_size, std::vector<std::uint8_t>& out);
 

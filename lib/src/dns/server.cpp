@@ -293,7 +293,16 @@ void Server::handle(std::span<const std::uint8_t> query, const IpAddress& server
   const auto& q = parsed.query;
   std::size_t max_size = tcp ? 65535 : q.udp_size;
   auto respond = [&](int rcode, const std::vector<Record>& answers) {
-    build_response(q, rcode, rcode != kRefused && rcode != kNotImp, answers, max_size, scratch_);
+    try {
+      build_response(q, rcode, rcode != kRefused && rcode != kNotImp, answers, max_size, scratch_);
+    } catch (const std::exception& e) {
+      // A record that cannot be written (a name edited into the ledger by hand)
+      // fails this answer, never the resolver.
+      syslog(LOG_WARNING, "cannot answer for %s: %s", q.question.name.c_str(), e.what());
+      auto failed = error_response(query, kServFail);
+      if (!failed.empty()) reply(std::move(failed));
+      return;
+    }
     reply(scratch_);
   };
   // Whatever was renamed into the ledger before this query was sent is known now.
