@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "dns/message.h"
+#include "dns_name.h"
 
 namespace hookwire::dns {
 
@@ -68,7 +69,10 @@ void NameTable::set(const LedgerEntry& entry) {
   Container container;
   container.bridge = entry.dns.bridge;
   container.domain = entry.dns.domain;
-  container.names = entry.dns.names;
+  // Only what the hooks would have recorded: a record edited by hand may hold anything.
+  if (!is_valid_dns_name(entry.dns.domain)) return;
+  for (const auto& name : entry.dns.names)
+    if (is_valid_dns_name(name) && name == lowercase_name(name)) container.names.push_back(name);
   for (const auto& text : entry.dns.servers)
     if (auto ip = IpAddress::parse(text)) container.servers.push_back(*ip);
   for (const auto& text : entry.dns.clients)
