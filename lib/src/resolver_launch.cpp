@@ -158,6 +158,13 @@ void ensure_resolver(const std::string& state_dir, Logger& log) {
                 std::to_string(kReadyTimeoutMs) + " ms; not waiting longer");
     return;
   }
+  // One byte when it serves; the end of the pipe alone when it exited first.
+  char byte = 0;
+  if (read(ready_read.get(), &byte, 1) != 1) {
+    log.warning("the resolver hookwire-dns (pid " + std::to_string(pid) +
+                ") exited before it served (its reason is in syslog); names are not served");
+    return;
+  }
   log.info("started the resolver hookwire-dns (pid " + std::to_string(pid) + ")");
 }
 

@@ -172,6 +172,8 @@ int run_daemon(const DaemonOptions& options) {
   };
   Server server(io, watch, table, upstreams, forwarder, options.port, on_empty);
   drop_privileges(options.user);
+  // Serving: one byte says so (the end of the pipe alone means it gave up).
+  if (ready && write(ready.get(), "r", 1) != 1) syslog(LOG_WARNING, "cannot tell the hook it serves");
   ready.reset();
 
   asio::signal_set stop(io, SIGTERM, SIGINT);
