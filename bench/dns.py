@@ -1113,9 +1113,9 @@ def main():
                        " port unreachable (no server listening) %d;" % (
                            s.label, d["wire_ms_median"] or 0, d["unwire_ms_median"] or 0, d["wrong_address"],
                            d["failures"], d["port_unreachable"]))
-            report.out("  %-30s a known name's round trip just before each wire: median %.3f ms; the name still "
-                       "answered by" % ("", d["rtt_known_name_before_ms_median"] or float("nan")))
-            report.out("  %-30s the first query after unwire returned: %d of %d" % (
+            report.out("  %-30s a known name's round trip just before each wire: median %.3f ms" % (
+                "", d["rtt_known_name_before_ms_median"] or float("nan")))
+            report.out("  %-30s the name still answered by the first query after unwire returned: %d of %d" % (
                 "", d["stale_after_unwire"], d["trials"]))
         h = fresh_data[hook.short]
         report.check("5. hookwire-dns: first query answered", "%d/%d" % (h["first_ok"], cfg["trials"]),
@@ -1139,7 +1139,7 @@ def main():
         # --- 6. where the time goes (full mode): perf, not counted.
         if cfg["perf"] and os.path.exists("/usr/bin/perf"):
             report.out()
-            report.out("6. perf record -g of each server under the same dnsperf load (4 s, not counted): "
+            report.out("6. perf record -g of each server under the same dnsperf load (dnsperf 4 s, not counted): "
                        "bench/results/dns-perf-*.txt")
             for s in sides:
                 pin(s.pid, CPU_SERVER)
